@@ -1,0 +1,1 @@
+"""Calendar backends behind one protocol (see base.py)."""

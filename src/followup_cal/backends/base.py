@@ -1,0 +1,66 @@
+"""The protocol every calendar backend implements.
+
+Terms, as in vdirsyncer's storage interface:
+
+``href``
+    The backend's own locator of one stored object: a file name inside a vdir, a path below the CalDAV
+    collection, a Google event id, a key in the in-memory store. Opaque to the core: it is only ever handed
+    back to the backend that produced it. All occurrences of one stored series share their href.
+``etag``
+    A string that changes whenever the stored object changes (the HTTP ETag, Google's etag, a hash of the
+    file's bytes). ``None`` when not known (a server that sent none): the next read decides.
+``uid``
+    The iCalendar UID (Google: ``iCalUID``) of the event. Never used as a file name or URL path unescaped.
+
+Every write is conditional: ``create`` fails with :class:`AlreadyExists` when the UID is taken (HTTP
+``If-None-Match: *``), ``update_reminder``, ``delete`` and ``write_marks`` fail with
+:class:`PreconditionFailed` when the object's etag is no longer the one given (``If-Match``). A backend
+never retries a write whose precondition could not make the retry safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+
+
+class CalendarBackend(Protocol):
+    name: str
+    """The calendar's name in the configuration (``[calendars.NAME]``)."""
+
+    def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
+        """Every occurrence that overlaps ``[start, end)``, recurring series expanded, including
+        cancelled ones, plus a :class:`Problem` for each stored object that could not be read.
+
+        ``tz`` is the zone given to floating (zone-less) times.
+        """
+        ...
+
+    def find(self, uid: str, recurrence_id: Moment | None, tz: ZoneInfo) -> Event | None:
+        """The event (or the occurrence ``recurrence_id`` of a series) with this UID, wherever it lies in
+        time, including a cancelled one. ``None`` means it is confirmed gone: no such object, or the
+        occurrence was removed from its series. Raises :class:`BackendError` when it cannot tell."""
+        ...
+
+    def create(self, draft: ReminderDraft) -> Event:
+        """Stores a new reminder, only if no object with ``draft.uid`` exists (:class:`AlreadyExists`)."""
+        ...
+
+    def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
+        """Replaces a reminder that followup-cal wrote with ``draft`` (same UID), if its etag is still
+        ``existing.etag``."""
+        ...
+
+    def delete(self, existing: Event) -> None:
+        """Deletes the stored object of ``existing`` if its etag is still ``existing.etag``. Deleting an
+        object that is already gone is not an error."""
+        ...
+
+    def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
+        """Sets (or removes) the interview tag and ISSUED record of occurrences of the object at ``href``,
+        changing nothing else in it: every other property, parameter and component stays as it was."""
+        ...
