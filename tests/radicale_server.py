@@ -1,0 +1,156 @@
+"""A real Radicale server for the CalDAV tests: started from the PyPI package as a subprocess on 127.0.0.1
+and a free port, with its storage in a temporary folder, stopped afterwards.
+
+Two variants: no authentication (any request is anonymous, or logged in as whatever Basic username it
+carries) and htpasswd authentication (plain-text htpasswd file, Basic auth).
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+STARTUP_SECONDS = 20.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class RadicaleServer:
+    root: str  # "http://127.0.0.1:PORT/"
+    storage: Path
+    users: dict[str, str]  # empty when the server does not authenticate
+    process: subprocess.Popen[bytes]
+
+    def url(self, path: str = "") -> str:
+        return self.root + path.lstrip("/")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        user: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One raw HTTP request (for test setup and checks, independent of the code under test)."""
+        request = urllib.request.Request(self.url(path), data=body or None, method=method)
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        if user is not None:
+            token = base64.b64encode(f"{user}:{self.users.get(user, 'x')}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers.items()), response.read()
+        except urllib.error.HTTPError as failure:
+            return failure.code, dict(failure.headers.items()), failure.read()
+
+    def make_calendar(
+        self, user: str, slug: str, display_name: str = "", components: tuple[str, ...] = ("VEVENT",)
+    ) -> str:
+        """Creates the calendar collection /<user>/<slug>/ with MKCALENDAR; returns its URL."""
+        comps = "".join(f'<C:comp name="{name}"/>' for name in components)
+        name_prop = f"<D:displayname>{display_name}</D:displayname>" if display_name else ""
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+            f"{name_prop}<C:supported-calendar-component-set>{comps}</C:supported-calendar-component-set>"
+            "</D:prop></D:set></C:mkcalendar>"
+        ).encode()
+        path = f"/{user}/{slug}/"
+        status, _, answer = self.request(
+            "MKCALENDAR", path, body, user=user, headers={"Content-Type": "text/xml"}
+        )
+        if status != 201:
+            raise RuntimeError(f"MKCALENDAR {path} answered {status}: {answer[:300]!r}")
+        return self.url(path)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _wait_until_answering(server: RadicaleServer) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            output = (server.storage / "radicale.log").read_text(errors="replace")
+            raise RuntimeError(f"radicale exited with {server.process.returncode}:\n{output[-2000:]}")
+        try:
+            server.request("OPTIONS", "/")
+            return
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"radicale did not answer on {server.root} within {STARTUP_SECONDS} s")
+
+
+@contextmanager
+def running_radicale(folder: Path, users: dict[str, str] | None = None) -> Iterator[RadicaleServer]:
+    """Starts Radicale with its storage in ``folder``; with ``users`` (name -> password) it requires
+    htpasswd Basic authentication, otherwise none. Stops it on exit."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "radicale",
+        "--config",
+        "",
+        "--server-hosts",
+        f"127.0.0.1:{port}",
+        "--storage-filesystem-folder",
+        str(folder / "collections"),
+        "--rights-type",
+        "owner_only",
+        "--web-type",
+        "none",
+        "--logging-level",
+        "warning",
+    ]
+    if users:
+        htpasswd = folder / "users"
+        htpasswd.write_text("".join(f"{name}:{password}\n" for name, password in users.items()))
+        args += [
+            "--auth-type",
+            "htpasswd",
+            "--auth-htpasswd-filename",
+            str(htpasswd),
+            "--auth-htpasswd-encryption",
+            "plain",
+            "--auth-delay",
+            "0",
+        ]
+    else:
+        args += ["--auth-type", "none"]
+    # The log goes to a file: a pipe nobody reads could fill up and stall the server.
+    with (folder / "radicale.log").open("wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    server = RadicaleServer(f"http://127.0.0.1:{port}/", folder, dict(users or {}), process)
+    try:
+        _wait_until_answering(server)
+        yield server
+    finally:
+        server.stop()
