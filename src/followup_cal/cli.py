@@ -1,0 +1,215 @@
+"""The command line. Thin: it loads the configuration, opens backends, calls ``sync`` and prints.
+
+Only light modules are imported at the top, so ``followup-cal --help`` stays fast under cron.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import EXIT_CALENDAR_FAILED, EXIT_OK, FollowupCalError
+
+if TYPE_CHECKING:
+    from .backends.base import CalendarBackend
+    from .settings import Settings
+    from .sync import RunReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("followup_cal")
+
+
+class Context:
+    def __init__(self, config: str | None, verbose: int, quiet: bool) -> None:
+        self.config = config
+        self.verbose = verbose
+        self.quiet = quiet
+
+    def settings(self) -> Settings:
+        from .config import config_path, load_settings
+
+        return load_settings(config_path(self.config))
+
+
+def catch_errors(function: F) -> F:
+    """The one place where errors become messages: one line, no traceback unless -v."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except FollowupCalError as error:
+            context = click.get_current_context()
+            obj = context.find_object(Context)
+            if obj is not None and obj.verbose:
+                log.exception("details")
+            click.echo(f"followup-cal: {error}", err=True)
+            context.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", metavar="PATH", help="Config file (default: $FOLLOWUP_CAL_CONFIG or the user config dir).")
+@click.option("-v", "--verbose", count=True, help="More detail; -v shows tracebacks, -vv debug logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.version_option(__version__, prog_name="followup-cal")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, verbose: int, quiet: bool) -> None:
+    """Thank-you and check-in reminders for your job interviews, in the calendar you already use.
+
+    \b
+    Examples:
+      followup-cal demo                 try it on a sample week, no account needed
+      followup-cal sync --dry-run       show what a sync would write
+      followup-cal sync                 tag interviews and write the reminders
+      followup-cal status               where each application stands
+    """
+    _configure_logging(verbose, quiet)
+    ctx.obj = Context(config, verbose, quiet)
+
+
+def open_backends(settings: Settings, report_failure: Callable[[str, str], None]) -> dict[str, CalendarBackend]:
+    """One backend per configured calendar; a calendar that cannot be opened is reported and left out."""
+    from .backends import open_backend
+
+    backends = {}
+    for name, calendar in settings.calendars.items():
+        try:
+            backends[name] = open_backend(calendar)
+        except FollowupCalError as error:
+            if error.exit_code != EXIT_CALENDAR_FAILED:
+                raise
+            report_failure(name, str(error))
+    return backends
+
+
+def _run(obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: tuple[str, ...]) -> RunReport:
+    from .sync import run
+
+    failures: dict[str, str] = {}
+    backends = open_backends(settings, failures.__setitem__)
+    echo = (lambda line: None) if obj.quiet else click.echo
+    usable = _without(settings, failures)
+    result = run(usable, backends, now=datetime.now(UTC), dry_run=dry_run, clean=clean, only=only, report=echo)
+    result.failures.update(failures)
+    for problem in result.problems:
+        if not obj.quiet:
+            click.echo(f"{problem.calendar}: skipped {problem.where}: {problem.message}", err=True)
+    for name, message in result.failures.items():
+        click.echo(f"followup-cal: calendar '{name}' was not synced: {message}", err=True)
+    return result
+
+
+def _without(settings: Settings, failed: dict[str, str]) -> Settings:
+    """Settings without the calendars that failed to open, and without those that send reminders to them."""
+    from dataclasses import replace
+
+    calendars = {
+        name: cal
+        for name, cal in settings.calendars.items()
+        if name not in failed and (cal.reminders_to is None or cal.reminders_to not in failed)
+    }
+    for name, cal in settings.calendars.items():
+        if name not in failed and name not in calendars:
+            failed[name] = f"its reminders calendar '{cal.reminders_to}' could not be opened"
+    return replace(settings, calendars=calendars)
+
+
+def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
+    from .errors import UsageError
+
+    unknown = [name for name in names if name not in settings.calendars]
+    if unknown:
+        known = ", ".join(sorted(settings.calendars)) or "none"
+        raise UsageError(f"no calendar named {unknown[0]!r} in {settings.source} (configured: {known})")
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--calendar", "calendars", multiple=True, metavar="NAME", help="Only this calendar (repeatable).")
+@click.pass_obj
+@catch_errors
+def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...]) -> None:
+    """Tag interviews and write their follow-up reminders.
+
+    Prints one line per change and nothing when nothing changed, so it suits cron:
+
+    \b
+      */15 * * * * followup-cal -q sync
+    """
+    settings = obj.settings()
+    _check_names(settings, calendars)
+    result = _run(obj, settings, dry_run=dry_run, clean=False, only=calendars)
+    sys.exit(EXIT_CALENDAR_FAILED if result.failures else EXIT_OK)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
+@click.pass_obj
+@catch_errors
+def clean(obj: Context, dry_run: bool) -> None:
+    """Remove the reminders and tags followup-cal wrote (reminders you edited stay)."""
+    settings = obj.settings()
+    result = _run(obj, settings, dry_run=dry_run, clean=True, only=())
+    sys.exit(EXIT_CALENDAR_FAILED if result.failures else EXIT_OK)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (schema in the README).")
+@click.pass_obj
+@catch_errors
+def status(obj: Context, as_json: bool) -> None:
+    """Each interview, why it counts, its reminders and the next one due. Writes nothing."""
+    from .status import interview_statuses, render_json, render_text
+    from .sync import run
+
+    settings = obj.settings()
+    failures: dict[str, str] = {}
+    backends = open_backends(settings, failures.__setitem__)
+    now = datetime.now(UTC)
+    result = run(_without(settings, failures), backends, now=now, dry_run=True)
+    result.failures.update(failures)
+    rows = interview_statuses(result.analyses, now)
+    if as_json:
+        click.echo(json.dumps(render_json(rows, now), indent=2))
+    else:
+        click.echo(render_text(rows, settings, now))
+    for name, message in result.failures.items():
+        click.echo(f"followup-cal: calendar '{name}' could not be read: {message}", err=True)
+    sys.exit(EXIT_CALENDAR_FAILED if result.failures else EXIT_OK)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Save the result as an .ics file.")
+@click.pass_obj
+@catch_errors
+def demo(obj: Context, out: Path | None) -> None:
+    """Run the whole job on a bundled sample week of interviews (no account needed)."""
+    from .demo import run_demo
+
+    run_demo(out, click.echo)
+
+
+def main() -> None:
+    cli(prog_name="followup-cal")
