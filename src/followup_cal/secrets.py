@@ -1,0 +1,113 @@
+"""Resolves a calendar's password from the place its configuration names.
+
+A password comes from an environment variable, a command's output or the system keyring; never from the
+configuration file or the command line. No message here ever contains a password or a command's output.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from .errors import ConfigError
+from .settings import CalendarSettings
+
+KEYRING_SERVICE = "followup-cal"
+PASSWORD_COMMAND_TIMEOUT = 30  # seconds
+
+
+def resolve_password(calendar: CalendarSettings) -> str | None:
+    """The password for ``calendar``, or ``None`` when its configuration names no source for one."""
+    options = calendar.options
+    if options.get("password_env"):
+        return _from_environment(calendar.name, str(options["password_env"]))
+    if options.get("password_command"):
+        return _from_command(calendar.name, [str(part) for part in options["password_command"]])
+    if options.get("keyring"):
+        return _from_keyring(calendar.name, str(options.get("username") or ""))
+    return None
+
+
+def _from_environment(calendar: str, variable: str) -> str:
+    value = os.environ.get(variable, "")
+    if not value:
+        raise ConfigError(
+            f"Calendar {calendar!r}: the environment variable {variable} (password_env) is not set or empty: "
+            f"set it to the password before running followup-cal."
+        )
+    return value
+
+
+def _from_command(calendar: str, command: list[str]) -> str:
+    program = command[0]
+    where = f"Calendar {calendar!r}: password_command {program!r}"
+    try:
+        # A list and shell=False: no argument is ever interpreted by a shell. stderr is left to the
+        # terminal so that the program's own complaints (a locked store, say) reach the user.
+        finished = subprocess.run(
+            command,
+            shell=False,
+            stdout=subprocess.PIPE,
+            timeout=PASSWORD_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"{where} was not found: install it or give its full path.") from None
+    except PermissionError:
+        raise ConfigError(f"{where} cannot be run (permission denied): check the path.") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"{where} did not finish within {PASSWORD_COMMAND_TIMEOUT} seconds: "
+            "check that it does not wait for input."
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"{where} could not be started ({error.strerror or type(error).__name__})."
+        ) from None
+    if finished.returncode != 0:
+        raise ConfigError(
+            f"{where} failed with exit status {finished.returncode}: run it yourself to see why."
+        )
+    try:
+        output = finished.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where} printed something that is not UTF-8 text.") from None
+    # Tools such as `pass show` print the password on the first line and notes after it.
+    password = output.removesuffix("\n").removesuffix("\r").split("\n", 1)[0].removesuffix("\r")
+    if not password:
+        raise ConfigError(f"{where} printed nothing: it should print the password on its first line.")
+    return password
+
+
+def _from_keyring(calendar: str, username: str) -> str:
+    import keyring
+    import keyring.errors
+
+    try:
+        password = keyring.get_password(KEYRING_SERVICE, username)
+    except keyring.errors.KeyringError as error:
+        raise ConfigError(
+            f"Calendar {calendar!r}: the system keyring could not be read ({type(error).__name__}): "
+            "unlock it, or use password_env or password_command instead."
+        ) from None
+    if password is None:
+        raise ConfigError(
+            f"Calendar {calendar!r}: the keyring holds no password for {username!r}: "
+            f"store it with `keyring set {KEYRING_SERVICE} {username}`."
+        )
+    return str(password)
+
+
+def warn_if_readable_by_others(path: Path) -> str | None:
+    """A warning when ``path`` (a file holding secrets) can be read by its group or by other users."""
+    if os.name != "posix":
+        return None  # Windows has no such mode bits; its ACLs are another matter.
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if mode & 0o077 == 0:
+        return None
+    return f"{path} holds secrets but other users can read it (mode {mode:04o}): run `chmod 600 {path}`."
