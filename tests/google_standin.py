@@ -1,0 +1,748 @@
+"""A stand-in for the part of Google Calendar API v3 that followup-cal uses, for tests.
+
+A threaded ``http.server`` on 127.0.0.1 and a free port that follows the documented behaviour of
+events.list/get/insert/patch/update/delete/instances, calendarList.list and the OAuth token endpoint:
+paging (``maxResults``/``nextPageToken``), ``singleEvents`` expansion of simple RRULEs (DAILY/WEEKLY with
+COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>``, ``showDeleted``,
+``iCalUID``, ``syncToken`` (410 when no longer valid), client-chosen base32hex ids (409 when taken, also by
+a deleted event), ``If-Match`` etags (412), deletions kept as ``cancelled`` tombstones, etags that change
+on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx).
+
+The real google-api-python-client talks to it with ``client_options={"api_endpoint": standin.api_endpoint}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+Json = dict[str, Any]
+
+BASE32HEX = frozenset("0123456789abcdefghijklmnopqrstuv")
+DEFAULT_PAGE_SIZE = 250
+MAX_PAGE_SIZE = 2500
+ACCESS_TOKEN = "standin-access-token"
+REFRESH_TOKEN = "standin-refresh-token"
+FAULT_REASONS = {
+    403: ("usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
+    429: ("usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
+    500: ("global", "backendError", "Backend Error"),
+    503: ("global", "backendError", "The service is currently unavailable."),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, reason: str, message: str, domain: str = "global") -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message, self.domain = code, reason, message, domain
+
+    def body(self) -> Json:
+        error = {"domain": self.domain, "reason": self.reason, "message": self.message}
+        return {"error": {"code": self.code, "message": self.message, "errors": [error]}}
+
+
+@dataclass
+class Fault:
+    status: int
+    count: int
+    method: str | None  # only requests with this HTTP method, None: any
+    after_processing: bool  # do the work, then answer with the error (the client never sees the result)
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str  # below /calendar/v3, e.g. /calendars/primary/events
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class _Calendar:
+    events: dict[str, Json] = field(default_factory=dict)  # id -> stored resource (tombstones included)
+    changed: dict[str, int] = field(default_factory=dict)  # id -> change counter of its last write
+
+
+def _bool(query: dict[str, list[str]], name: str) -> bool:
+    return query.get(name, ["false"])[0].lower() == "true"
+
+
+def _one(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+class GoogleStandin:
+    """Start with ``with GoogleStandin() as standin:`` (or ``start()``/``stop()``)."""
+
+    def __init__(self, *, owner: str = "me@example.com", timezone: str = "UTC") -> None:
+        self.owner = owner
+        self.timezone = ZoneInfo(timezone)  # the calendars' zone: all-day events start at its midnight
+        self.lock = threading.RLock()
+        self.request_log: list[LoggedRequest] = []
+        self.access_tokens = {ACCESS_TOKEN}
+        self.refresh_tokens = {REFRESH_TOKEN: True}  # token -> still valid
+        self._calendars: dict[str, _Calendar] = {"primary": _Calendar()}
+        self._faults: list[Fault] = []
+        self._counter = 0
+        self._sync_floor = 0  # sync tokens older than this answer 410
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.standin = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle and addresses --------------------------------------------------------------------
+
+    def start(self) -> GoogleStandin:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> GoogleStandin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    @property
+    def api_endpoint(self) -> str:
+        return self.url + "calendar/v3/"
+
+    @property
+    def token_uri(self) -> str:
+        return self.url + "token"
+
+    # -- test helpers -------------------------------------------------------------------------------
+
+    def inject_faults(
+        self, status: int, count: int = 1, *, method: str | None = None, after_processing: bool = False
+    ) -> None:
+        """The next ``count`` API requests (of ``method``, if given) answer ``status`` in Google's shape."""
+        with self.lock:
+            self._faults.append(Fault(status, count, method, after_processing))
+
+    def revoke(self, refresh_token: str = REFRESH_TOKEN) -> None:
+        """The grant is revoked: refreshing answers 400 invalid_grant, issued access tokens stop working."""
+        with self.lock:
+            self.refresh_tokens[refresh_token] = False
+            self.access_tokens.clear()
+
+    def invalidate_sync_tokens(self) -> None:
+        with self.lock:
+            self._sync_floor = self._counter + 1
+
+    def add_calendar(self, calendar_id: str) -> None:
+        with self.lock:
+            self._calendars.setdefault(calendar_id, _Calendar())
+
+    def add_event(self, calendar_id: str, body: Json) -> Json:
+        """Stores an event as if another client had inserted it; returns the stored resource."""
+        with self.lock:
+            self.add_calendar(calendar_id)
+            return self._insert(calendar_id, copy.deepcopy(body))
+
+    def modify_event(self, calendar_id: str, event_id: str, changes: Json) -> Json:
+        """Patches an event (or an instance id) as another client would; returns the stored resource."""
+        with self.lock:
+            return self._patch(calendar_id, event_id, copy.deepcopy(changes), if_match=None)
+
+    def delete_event(self, calendar_id: str, event_id: str) -> None:
+        with self.lock:
+            self._delete(calendar_id, event_id, if_match=None)
+
+    def events(self, calendar_id: str) -> list[Json]:
+        """Every stored resource of the calendar, tombstones and instance exceptions included."""
+        with self.lock:
+            return [copy.deepcopy(e) for e in self._cal(calendar_id).events.values()]
+
+    def requests_to(self, method: str, path_part: str = "") -> list[LoggedRequest]:
+        with self.lock:
+            return [r for r in self.request_log if r.method == method and path_part in r.path]
+
+    # -- dispatch -----------------------------------------------------------------------------------
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes) -> tuple[int, Any]:
+        parts = urlsplit(raw_path)
+        path = parts.path
+        if path.startswith("/calendar/v3/"):
+            path = path[len("/calendar/v3") :]
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if path == "/token" and method == "POST":
+            return self._token(parse_qs(raw_body.decode()))
+        if path == "/discovery/v1/apis/calendar/v3/rest":
+            return 200, self._discovery()
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = None
+        entry = LoggedRequest(method, path, query, headers, body)
+        with self.lock:
+            self.request_log.append(entry)
+            status, answer = self._api(method, path, query, headers, body)
+            entry.status = status
+        return status, answer
+
+    def _api(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        auth = headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.access_tokens:
+            return 401, ApiError(401, "authError", "Invalid Credentials").body()
+        fault = self._take_fault(method)
+        if fault is not None and not fault.after_processing:
+            return self._fault_answer(fault.status)
+        try:
+            status, answer = self._route(method, path, query, headers, body)
+        except ApiError as error:
+            status, answer = error.code, error.body()
+        if fault is not None:
+            return self._fault_answer(fault.status)
+        return status, answer
+
+    def _take_fault(self, method: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.count > 0 and fault.method in (None, method):
+                fault.count -= 1
+                return fault
+        return None
+
+    @staticmethod
+    def _fault_answer(status: int) -> tuple[int, Json]:
+        domain, reason, message = FAULT_REASONS.get(status, ("global", "backendError", "Backend Error"))
+        return status, ApiError(status, reason, message, domain).body()
+
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        seg = [unquote(s) for s in path.strip("/").split("/")]
+        if seg == ["users", "me", "calendarList"] and method == "GET":
+            return 200, self._calendar_list()
+        if len(seg) < 3 or seg[0] != "calendars" or seg[2] != "events":
+            raise ApiError(404, "notFound", "Not Found")
+        calendar_id = seg[1]
+        if_match = headers.get("if-match")
+        if len(seg) == 3 and method == "GET":
+            return 200, self._list(calendar_id, query)
+        if len(seg) == 3 and method == "POST":
+            if not isinstance(body, dict):
+                raise ApiError(400, "parseError", "Parse Error")
+            self._cal(calendar_id)
+            return 200, self._insert(calendar_id, body, validate=True)
+        if len(seg) == 5 and seg[4] == "instances" and method == "GET":
+            return 200, self._instances(calendar_id, seg[3], query)
+        if len(seg) != 4:
+            raise ApiError(404, "notFound", "Not Found")
+        event_id = seg[3]
+        if method == "GET":
+            return 200, self._get(calendar_id, event_id)
+        if method == "PATCH":
+            return 200, self._patch(calendar_id, event_id, body or {}, if_match)
+        if method == "PUT":
+            return 200, self._update(calendar_id, event_id, body or {}, if_match)
+        if method == "DELETE":
+            self._delete(calendar_id, event_id, if_match)
+            return 204, None
+        raise ApiError(405, "httpMethodNotAllowed", "Method Not Allowed")
+
+    # -- storage ------------------------------------------------------------------------------------
+
+    def _cal(self, calendar_id: str) -> _Calendar:
+        calendar = self._calendars.get(calendar_id)
+        if calendar is None:
+            raise ApiError(404, "notFound", "Not Found")
+        return calendar
+
+    def _touch(self, calendar_id: str, event: Json) -> None:
+        self._counter += 1
+        event["etag"] = f'"{3_300_000_000_000_000 + self._counter * 1000}"'
+        event["updated"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        calendar = self._calendars[calendar_id]
+        calendar.events[event["id"]] = event
+        calendar.changed[event["id"]] = self._counter
+
+    def _new_id(self, calendar: _Calendar) -> str:
+        number = self._counter * 7919 + len(calendar.events) + 1
+        digits = "0123456789abcdefghijklmnopqrstuv"
+        text = ""
+        while number:
+            number, rest = divmod(number, 32)
+            text = digits[rest] + text
+        return f"standin{text:0>8}"
+
+    def _insert(self, calendar_id: str, body: Json, *, validate: bool = False) -> Json:
+        calendar = self._calendars[calendar_id]
+        event_id = body.get("id")
+        if event_id is None:
+            event_id = self._new_id(calendar)
+        elif validate and not (5 <= len(event_id) <= 1024 and set(event_id) <= BASE32HEX):
+            raise ApiError(400, "invalid", "Invalid resource id value.")
+        if event_id in calendar.events:
+            raise ApiError(409, "duplicate", "The requested identifier already exists.")
+        for key in ("start", "end"):
+            if not isinstance(body.get(key), dict) or not ({"date", "dateTime"} & body[key].keys()):
+                raise ApiError(400, "required", f"Missing {key} time.")
+        ical_uid = body.get("iCalUID") or f"{event_id}@google.com"
+        for other in calendar.events.values():
+            live = other.get("status") != "cancelled" and "recurringEventId" not in other
+            if live and other.get("iCalUID") == ical_uid:
+                raise ApiError(409, "duplicate", "The requested identifier already exists.")
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        person = {"email": self.owner, "self": True}
+        event: Json = {
+            "kind": "calendar#event",
+            "status": "confirmed",
+            "htmlLink": f"{self.url}event?eid={event_id}",
+            "created": now,
+            "creator": person,
+            "organizer": person,
+            "sequence": 0,
+            "reminders": {"useDefault": True},
+            "eventType": "default",
+            **body,
+            "id": event_id,
+            "iCalUID": ical_uid,
+        }
+        self._touch(calendar_id, event)
+        return copy.deepcopy(event)
+
+    def _stored_or_instance(self, calendar_id: str, event_id: str) -> Json:
+        """The stored resource, else the generated instance of a series with that instance id."""
+        calendar = self._cal(calendar_id)
+        if event_id in calendar.events:
+            return calendar.events[event_id]
+        master_id, sep, rid_text = event_id.rpartition("_")
+        master = calendar.events.get(master_id) if sep else None
+        if master is not None and master.get("recurrence"):
+            try:
+                original = parse_moment(rid_text)
+            except ValueError:
+                original = None
+            if original is not None:
+                for instance in self._expand_at(calendar_id, master, original):
+                    if instance["id"] == event_id:
+                        return instance
+        raise ApiError(404, "notFound", "Not Found")
+
+    def _get(self, calendar_id: str, event_id: str) -> Json:
+        return copy.deepcopy(self._stored_or_instance(calendar_id, event_id))
+
+    @staticmethod
+    def _check_etag(event: Json, if_match: str | None) -> None:
+        if if_match is not None and if_match != "*" and if_match != event.get("etag"):
+            raise ApiError(412, "conditionNotMet", "Precondition Failed")
+
+    def _patch(self, calendar_id: str, event_id: str, changes: Json, if_match: str | None) -> Json:
+        event = copy.deepcopy(self._stored_or_instance(calendar_id, event_id))
+        self._check_etag(event, if_match)
+        for fixed in ("id", "iCalUID", "recurringEventId", "originalStartTime", "etag", "kind"):
+            changes.pop(fixed, None)
+        _merge(event, changes)
+        self._touch(calendar_id, event)
+        return copy.deepcopy(event)
+
+    def _update(self, calendar_id: str, event_id: str, body: Json, if_match: str | None) -> Json:
+        old = self._stored_or_instance(calendar_id, event_id)
+        self._check_etag(old, if_match)
+        keep = ("id", "iCalUID", "recurringEventId", "originalStartTime", "created", "creator", "organizer")
+        event = {k: v for k, v in body.items() if v is not None}
+        event.update({k: copy.deepcopy(old[k]) for k in keep if k in old})
+        event.setdefault("kind", "calendar#event")
+        event.setdefault("status", "confirmed")
+        self._touch(calendar_id, event)
+        return copy.deepcopy(event)
+
+    def _delete(self, calendar_id: str, event_id: str, if_match: str | None) -> None:
+        event = copy.deepcopy(self._stored_or_instance(calendar_id, event_id))
+        if event.get("status") == "cancelled":
+            raise ApiError(410, "deleted", "Resource has been deleted")
+        self._check_etag(event, if_match)
+        event["status"] = "cancelled"
+        self._touch(calendar_id, event)
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _bounds(self, event: Json) -> tuple[datetime, datetime]:
+        start = self._instant(event["start"])
+        end = self._instant(event["end"]) if "end" in event else start
+        return start, end
+
+    def _instant(self, value: Json) -> datetime:
+        if "dateTime" in value:
+            return datetime.fromisoformat(value["dateTime"])
+        return datetime.combine(date.fromisoformat(value["date"]), time(0), self.timezone)
+
+    def _expand(
+        self, calendar_id: str, master: Json, lo: datetime | None, hi: datetime | None
+    ) -> Iterator[Json]:
+        """The instances of a series whose original start lies in ``[lo, hi)``; an exception stored under
+        the instance id replaces the generated instance."""
+        stored = self._calendars[calendar_id].events
+        start_value = master["start"]
+        first: datetime | date
+        if "dateTime" in start_value:
+            first = datetime.fromisoformat(start_value["dateTime"])
+            if start_value.get("timeZone"):
+                first = first.astimezone(ZoneInfo(start_value["timeZone"]))
+        else:
+            first = date.fromisoformat(start_value["date"])
+        duration = self._instant(master["end"]) - self._instant(master["start"])
+        for original in expand_starts(first, master.get("recurrence", []), lo, hi, self._as_instant):
+            instance = self._instance(master, original, duration)
+            exception = stored.get(instance["id"])
+            yield copy.deepcopy(exception) if exception is not None else instance
+
+    def _expand_overlapping(
+        self, calendar_id: str, master: Json, lo: datetime | None, hi: datetime | None
+    ) -> list[Json]:
+        duration = self._instant(master["end"]) - self._instant(master["start"])
+        if hi is None:
+            hi = self._instant(master["start"]) + timedelta(days=730)
+        start_lo = lo - duration - timedelta(days=1) if lo is not None else None
+        return [i for i in self._expand(calendar_id, master, start_lo, hi) if self._overlaps(i, lo, hi)]
+
+    def _expand_at(self, calendar_id: str, master: Json, original: datetime | date) -> list[Json]:
+        instant = self._as_instant(original)
+        return list(self._expand(calendar_id, master, instant, instant + timedelta(seconds=1)))
+
+    def _as_instant(self, value: datetime | date) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        return datetime.combine(value, time(0), self.timezone)
+
+    @staticmethod
+    def _instance(master: Json, original: datetime | date, duration: timedelta) -> Json:
+        instance = copy.deepcopy(master)
+        instance.pop("recurrence", None)
+        if isinstance(original, datetime):
+            rid = original.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            zone = master["start"].get("timeZone")
+            when: Json = {"dateTime": original.isoformat(), **({"timeZone": zone} if zone else {})}
+            end_zone = master["end"].get("timeZone")
+            end: Json = {
+                "dateTime": (original + duration).isoformat(),
+                **({"timeZone": end_zone} if end_zone else {}),
+            }
+        else:
+            rid = original.strftime("%Y%m%d")
+            when = {"date": original.isoformat()}
+            end = {"date": (original + timedelta(days=duration.days)).isoformat()}
+        instance.update(
+            id=f"{master['id']}_{rid}",
+            recurringEventId=master["id"],
+            originalStartTime=when,
+            start=copy.deepcopy(when),
+            end=end,
+        )
+        return instance
+
+    def _overlaps(self, event: Json, lo: datetime | None, hi: datetime | None) -> bool:
+        start, end = self._bounds(event)
+        if end == start:
+            end = start + timedelta(seconds=1)
+        return (lo is None or end > lo) and (hi is None or start < hi)
+
+    def _matching(self, calendar_id: str, query: dict[str, list[str]]) -> list[Json]:
+        calendar = self._cal(calendar_id)
+        single = _bool(query, "singleEvents")
+        show_deleted = _bool(query, "showDeleted")
+        time_min, time_max = _one(query, "timeMin"), _one(query, "timeMax")
+        lo = datetime.fromisoformat(time_min) if time_min else None
+        hi = datetime.fromisoformat(time_max) if time_max else None
+        ical_uid = _one(query, "iCalUID")
+        found: list[Json] = []
+        for event in calendar.events.values():
+            if ical_uid is not None and event.get("iCalUID") != ical_uid:
+                continue
+            cancelled = event.get("status") == "cancelled"
+            if "recurringEventId" in event:  # an exception of a series
+                # Listed as stored when not expanding; cancelled ones too (documented for showDeleted=false).
+                if not single and self._overlaps(event, lo, hi):
+                    found.append(copy.deepcopy(event))
+                continue
+            if event.get("recurrence") and single:
+                if cancelled:  # only the instances of a live series are listed
+                    continue
+                for instance in self._expand_overlapping(calendar_id, event, lo, hi):
+                    if instance.get("status") != "cancelled" or show_deleted:
+                        found.append(instance)
+                continue
+            if cancelled and not show_deleted:
+                continue
+            if event.get("recurrence") or self._overlaps(event, lo, hi):
+                found.append(copy.deepcopy(event))
+        if _one(query, "orderBy") == "startTime":
+            found.sort(key=lambda e: (self._bounds(e)[0], e["id"]))
+        return found
+
+    def _changed_since(self, calendar_id: str, token: str, query: dict[str, list[str]]) -> list[Json]:
+        restricted = (
+            "timeMin",
+            "timeMax",
+            "iCalUID",
+            "orderBy",
+            "updatedMin",
+            "q",
+            "privateExtendedProperty",
+        )
+        if any(name in query for name in restricted):
+            raise ApiError(400, "invalid", "Sync token cannot be used with other request restrictions.")
+        try:
+            since = int(token.removeprefix("sync"))
+        except ValueError:
+            since = -1
+        if not token.startswith("sync") or since < self._sync_floor or since > self._counter:
+            raise ApiError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.")
+        calendar = self._cal(calendar_id)
+        changed = [calendar.events[i] for i, n in calendar.changed.items() if n > since]
+        found: list[Json] = []
+        for event in changed:
+            if (
+                event.get("recurrence")
+                and _bool(query, "singleEvents")
+                and event.get("status") != "cancelled"
+            ):
+                found.extend(self._expand_overlapping(calendar_id, event, None, None))
+            else:
+                found.append(copy.deepcopy(event))
+        return found
+
+    def _page(self, items: list[Json], query: dict[str, list[str]], extra: Json) -> Json:
+        size = min(int(_one(query, "maxResults") or DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+        if size < 1:
+            raise ApiError(400, "invalid", "Invalid value for maxResults.")
+        token = _one(query, "pageToken")
+        offset = 0
+        if token:
+            if not token.startswith("page") or not token[4:].isdigit():
+                raise ApiError(400, "invalid", "Invalid page token.")
+            offset = int(token[4:])
+        page: Json = {
+            "kind": "calendar#events",
+            "summary": "stand-in",
+            "timeZone": str(self.timezone),
+            "accessRole": "owner",
+            "defaultReminders": [{"method": "popup", "minutes": 10}],
+            "items": items[offset : offset + size],
+            **extra,
+        }
+        if offset + size < len(items):
+            page["nextPageToken"] = f"page{offset + size}"
+        else:
+            page["nextSyncToken"] = f"sync{self._counter}"
+        return page
+
+    def _list(self, calendar_id: str, query: dict[str, list[str]]) -> Json:
+        token = _one(query, "syncToken")
+        items = (
+            self._changed_since(calendar_id, token, query) if token else self._matching(calendar_id, query)
+        )
+        return self._page(items, query, {})
+
+    def _instances(self, calendar_id: str, event_id: str, query: dict[str, list[str]]) -> Json:
+        master = self._stored_or_instance(calendar_id, event_id)
+        if not master.get("recurrence"):
+            raise ApiError(400, "invalid", "The event is not a recurring event.")
+        show_deleted = _bool(query, "showDeleted")
+        original_text = _one(query, "originalStart")
+        items: list[Json] = []
+        if master.get("status") != "cancelled":
+            if original_text:
+                original = _parse_start(original_text)
+                candidates = self._expand_at(calendar_id, master, original)
+                items = [i for i in candidates if _parse_original(i) == original]
+            else:
+                time_min, time_max = _one(query, "timeMin"), _one(query, "timeMax")
+                lo = datetime.fromisoformat(time_min) if time_min else None
+                hi = datetime.fromisoformat(time_max) if time_max else None
+                items = self._expand_overlapping(calendar_id, master, lo, hi)
+            items = [i for i in items if show_deleted or i.get("status") != "cancelled"]
+        return self._page(items, query, {})
+
+    def _calendar_list(self) -> Json:
+        entries = [
+            {
+                "kind": "calendar#calendarListEntry",
+                "id": self.owner if name == "primary" else name,
+                "summary": self.owner if name == "primary" else name,
+                "primary": name == "primary",
+                "accessRole": "owner",
+                "timeZone": str(self.timezone),
+            }
+            for name in self._calendars
+        ]
+        return {"kind": "calendar#calendarList", "items": entries}
+
+    # -- OAuth and discovery ------------------------------------------------------------------------
+
+    def _token(self, form: dict[str, list[str]]) -> tuple[int, Json]:
+        with self.lock:
+            grant = form.get("grant_type", [""])[0]
+            refresh_token = form.get("refresh_token", [""])[0]
+            if grant != "refresh_token":
+                return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
+            if not self.refresh_tokens.get(refresh_token, False):
+                return 400, {
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked.",
+                }
+            self._counter += 1
+            token = f"standin-access-{self._counter}"
+            self.access_tokens.add(token)
+            return 200, {
+                "access_token": token,
+                "expires_in": 3599,
+                "scope": "https://www.googleapis.com/auth/calendar.events",
+                "token_type": "Bearer",
+            }
+
+    def _discovery(self) -> Json:
+        import googleapiclient
+
+        documents = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+        document: Json = json.loads((documents / "calendar.v3.json").read_text())
+        document["rootUrl"] = self.url
+        document["baseUrl"] = self.api_endpoint
+        return document
+
+
+WEEKDAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+MAX_OCCURRENCES = 5000
+
+
+def parse_moment(text: str, zone: Any = UTC) -> datetime | date:
+    """``YYYYMMDD`` -> date; ``YYYYMMDDTHHMMSS[Z]`` -> aware datetime (UTC with ``Z``, else ``zone``)."""
+    if len(text) == 8 and text.isdigit():
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    moment = datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")
+    return moment.replace(tzinfo=UTC if text.endswith("Z") else zone)
+
+
+def _rule_days(first_day: date, freq: str, interval: int, byday: list[int] | None) -> Iterator[date]:
+    if freq == "DAILY":
+        day = first_day
+        while True:
+            yield day
+            day += timedelta(days=interval)
+    elif freq == "WEEKLY":
+        weekdays = sorted(byday or [first_day.weekday()])
+        week = first_day - timedelta(days=first_day.weekday())
+        while True:
+            for weekday in weekdays:
+                day = week + timedelta(days=weekday)
+                if day >= first_day:
+                    yield day
+            week += timedelta(weeks=interval)
+    else:  # anything else is out of the stand-in's scope: the first occurrence only
+        yield first_day
+
+
+def expand_starts(
+    first: datetime | date,
+    recurrence: list[str],
+    lo: datetime | None,
+    hi: datetime | None,
+    to_instant: Callable[[datetime | date], datetime],
+) -> Iterator[datetime | date]:
+    """The original starts in ``[lo, hi)`` of a series starting at ``first`` with these RRULE/EXDATE
+    lines (DAILY/WEEKLY with INTERVAL, COUNT, UNTIL, BYDAY)."""
+    rule: dict[str, str] = {}
+    excluded: set[datetime | date] = set()
+    zone = first.tzinfo if isinstance(first, datetime) else UTC
+    for line in recurrence:
+        name, _, value = line.partition(":")
+        key, *params = name.split(";")
+        if key.upper() == "RRULE":
+            rule = dict(part.split("=", 1) for part in value.split(";") if "=" in part)
+        elif key.upper() == "EXDATE":
+            tzid = next((p.split("=", 1)[1] for p in params if p.upper().startswith("TZID=")), None)
+            for text in value.split(","):
+                moment = parse_moment(text, ZoneInfo(tzid) if tzid else zone)
+                excluded.add(to_instant(moment) if isinstance(moment, datetime) else moment)
+    freq = rule.get("FREQ", "")
+    interval = int(rule.get("INTERVAL", "1"))
+    count = int(rule["COUNT"]) if "COUNT" in rule else (None if rule else 1)
+    until = parse_moment(rule["UNTIL"]) if "UNTIL" in rule else None
+    byday = [WEEKDAYS[d[-2:]] for d in rule["BYDAY"].split(",")] if "BYDAY" in rule else None
+    first_day = first.date() if isinstance(first, datetime) else first
+    for emitted, day in enumerate(_rule_days(first_day, freq, interval, byday)):
+        if (count is not None and emitted >= count) or emitted >= MAX_OCCURRENCES:
+            return
+        occurrence: datetime | date = day
+        if isinstance(first, datetime):
+            occurrence = datetime.combine(day, first.time(), first.tzinfo)
+        instant = to_instant(occurrence)
+        if isinstance(until, datetime) and instant > until:
+            return
+        if isinstance(until, date) and not isinstance(until, datetime) and day > until:
+            return
+        if hi is not None and instant >= hi:
+            return
+        if (instant if isinstance(occurrence, datetime) else occurrence) in excluded:
+            continue
+        if lo is None or instant >= lo:
+            yield occurrence
+
+
+def _merge(target: Json, changes: Json) -> None:
+    """Patch semantics: objects merge, arrays and scalars replace, ``null`` removes."""
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _parse_start(text: str) -> datetime | date:
+    if "T" in text:
+        return datetime.fromisoformat(text)
+    return date.fromisoformat(text)
+
+
+def _parse_original(event: Json) -> datetime | date:
+    value = event["originalStartTime"]
+    if "dateTime" in value:
+        return datetime.fromisoformat(value["dateTime"])
+    return date.fromisoformat(value["date"])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        standin: GoogleStandin = self.server.standin  # type: ignore[attr-defined]
+        status, answer = standin.handle(self.command, self.path, headers, raw_body)
+        data = b"" if answer is None else json.dumps(answer).encode()
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
