@@ -1,0 +1,416 @@
+"""iCalendar in and out, shared by every iCalendar backend (CalDAV, vdir, one .ics file, memory).
+
+Reading goes through icalendar, x-wr-timezone and recurring-ical-events; the marks are written as a text
+edit (see ical_marks) so that nothing else in a user's event changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+
+from . import ical_marks
+from .errors import BackendError
+from .model import (
+    PROP_FINGERPRINT,
+    PROP_ISSUED,
+    PROP_KIND,
+    PROP_SOURCE,
+    Attendee,
+    Event,
+    Kind,
+    MarkUpdate,
+    Moment,
+    Person,
+    Problem,
+    ReminderDraft,
+    ReminderMark,
+    format_recurrence_id,
+)
+
+PRODID = "-//followup-cal//EN"
+_TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID")
+# recurring-ical-events compares floating times loosely; ask for a wider window, then filter exactly.
+_WINDOW_SLACK = timedelta(days=1)
+
+
+class _Unreadable(Exception):
+    """One event (UID) cannot be read; becomes a Problem."""
+
+
+def uids_in(data: bytes) -> list[str]:
+    """The distinct UIDs of the VEVENTs in the object (a text scan, no full parse)."""
+    lines = ical_marks.physical_lines(data.decode("utf-8", "surrogateescape"))
+    seen: dict[str, None] = {}
+    for span in ical_marks.vevent_spans(lines):
+        if span.uid:
+            seen.setdefault(span.uid, None)
+    return list(seen)
+
+
+def apply_marks(data: bytes, uid: str, updates: Sequence[MarkUpdate]) -> bytes:
+    """Sets or removes the interview tag and the ``X-FOLLOWUP-CAL-ISSUED`` record on the VEVENT(s) of
+    ``uid`` as a text edit; every other byte stays as it was. Raises NotFound when ``uid`` is absent."""
+    return ical_marks.apply_marks(data, uid, updates)
+
+
+def reminder_to_ical(draft: ReminderDraft) -> bytes:
+    """A whole VCALENDAR holding the reminder VEVENT (see ICAL-API.md)."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", draft.uid)
+    event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
+    event.add("dtstart", draft.start.astimezone(UTC))
+    event.add("dtend", draft.end.astimezone(UTC))
+    event.add("summary", draft.summary)
+    event.add("description", draft.description)
+    if draft.url:
+        event.add("url", icalendar.vUri(draft.url))
+    event.add("transp", "TRANSPARENT")
+    event.add("class", "PRIVATE")
+    event.add("related-to", draft.parent_uid, parameters={"RELTYPE": "PARENT"})
+    # X- values are written raw by icalendar unless given as vText; vText escapes , ; \ and newlines.
+    event.add(PROP_KIND, icalendar.vText(draft.kind.value))
+    event.add(PROP_SOURCE, icalendar.vText(draft.source))
+    event.add(PROP_FINGERPRINT, icalendar.vText(draft.fingerprint))
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", draft.alarm_description)
+    alarm.add("trigger", icalendar.vUnknown("-PT0M"))
+    event.add_component(alarm)
+    cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def read_events(
+    data: bytes,
+    *,
+    calendar: str,
+    href: str,
+    etag: str | None,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> tuple[list[Event], list[Problem]]:
+    """Every VEVENT occurrence in one iCalendar object that overlaps ``[start, end)`` (see ICAL-API.md).
+    Never raises on bad data: what cannot be read becomes a Problem naming ``href`` (and the UID)."""
+    try:
+        groups, problems = _vevents_by_uid(data, calendar, href)
+    except Exception as exc:
+        return [], [Problem(calendar, href, f"not a readable iCalendar file ({_brief(exc)}); skipped")]
+    events: list[Event] = []
+    for uid, components in groups.items():
+        try:
+            series = _Series(uid, components, tz)
+            for occurrence in series.expand(start - _WINDOW_SLACK, end + _WINDOW_SLACK):
+                event = series.to_event(occurrence, calendar=calendar, href=href, etag=etag)
+                if _overlaps(event, start, end, tz):
+                    events.append(event)
+        except Exception as exc:
+            problems.append(Problem(calendar, href, f"event {uid!r} could not be read ({_brief(exc)})"))
+    events.sort(key=lambda event: _as_datetime(event.start, tz))
+    return events, problems
+
+
+def find_event(
+    data: bytes,
+    uid: str,
+    recurrence_id: Moment | None,
+    *,
+    calendar: str,
+    href: str,
+    etag: str | None,
+    tz: ZoneInfo,
+) -> Event | None:
+    """The event with that UID (or the occurrence ``recurrence_id`` of its series), or None when the
+    object holds no such event/occurrence. Raises BackendError when the event exists but cannot be read."""
+    try:
+        groups, _ = _vevents_by_uid(data, calendar, href)
+    except Exception as exc:
+        raise BackendError(f"{href}: not a readable iCalendar object ({_brief(exc)}).") from exc
+    components = groups.get(uid)
+    if not components:
+        return None
+    try:
+        series = _Series(uid, components, tz)
+        occurrence = series.occurrence(recurrence_id)
+        if occurrence is None:
+            return None
+        return series.to_event(occurrence, calendar=calendar, href=href, etag=etag)
+    except Exception as exc:
+        raise BackendError(f"{href}: event {uid!r} could not be read ({_brief(exc)}).") from exc
+
+
+# --- parsing ------------------------------------------------------------------------------------------
+
+
+def _brief(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
+
+
+def _vevents_by_uid(
+    data: bytes, calendar: str, href: str
+) -> tuple[dict[str, list[icalendar.Component]], list[Problem]]:
+    """The VEVENTs grouped by UID (master and overrides together). Raises when nothing parses."""
+    if not data.strip():
+        raise ValueError("the file is empty")
+    components = icalendar.Calendar.from_ical(data, multiple=True)
+    groups: dict[str, list[icalendar.Component]] = {}
+    problems: list[Problem] = []
+    found_vevent = False
+    for top in components:
+        if top.name == "VCALENDAR":
+            try:
+                top = x_wr_timezone.to_standard(top)
+            except Exception as exc:
+                problems.append(
+                    Problem(calendar, href, f"X-WR-TIMEZONE could not be applied ({_brief(exc)})")
+                )
+            vevents = [c for c in top.subcomponents if c.name == "VEVENT"]
+        else:
+            vevents = [top] if top.name == "VEVENT" else []
+        for vevent in vevents:
+            uid = str(vevent.get("UID", "")).strip()
+            if not uid:
+                summary = str(vevent.get("SUMMARY", ""))
+                problems.append(Problem(calendar, href, f"an event without UID ({summary!r}) was skipped"))
+                continue
+            groups.setdefault(uid, []).append(vevent)
+            found_vevent = True
+    if not components:
+        raise ValueError("no iCalendar component found")
+    if not found_vevent and not problems and b"BEGIN:VEVENT" in data.upper():
+        problems.append(Problem(calendar, href, "its events could not be parsed (unbalanced BEGIN/END?)"))
+    return groups, problems
+
+
+def _moment(value: Any, tz: ZoneInfo) -> Moment:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return value
+    raise _Unreadable(f"expected a date or date-time, found {value!r}")
+
+
+def _as_datetime(value: Moment, tz: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), tz)
+
+
+def _overlaps(event: Event, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    first = _as_datetime(event.start, tz)
+    last = _as_datetime(event.end, tz) if event.end is not None else first
+    if not isinstance(event.start, datetime) and event.end is None:
+        last = first + timedelta(days=1)
+    return first < end and (last > start or first >= start)
+
+
+def _check_times(component: icalendar.Component) -> None:
+    if "DTSTART" not in component:
+        raise _Unreadable("it has no DTSTART")
+    for name in _TIME_PROPS:
+        prop = component.get(name)
+        if prop is None:
+            continue
+        if isinstance(prop, list):
+            raise _Unreadable(f"it has {name} more than once")
+        value = prop.dt
+        tzid = prop.params.get("TZID")
+        if isinstance(value, datetime) and value.tzinfo is None and tzid:
+            raise _Unreadable(f"unknown time zone {tzid!r} and no VTIMEZONE for it")
+
+
+def _dt(component: icalendar.Component, name: str) -> Any:
+    """The value of a date/time property (DTSTART, DTEND, DURATION, RECURRENCE-ID)."""
+    prop: Any = component[name]
+    return prop.dt
+
+
+def _rid_text(value: Any, tz: ZoneInfo) -> str:
+    return format_recurrence_id(_moment(value, tz))
+
+
+def _text(component: icalendar.Component, name: str) -> str:
+    value = component.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = value[0]
+    return str(value)
+
+
+def _x_text(component: icalendar.Component, name: str) -> str | None:
+    """An X- property as TEXT: icalendar hands X- values over raw (still escaped)."""
+    value = component.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0]
+    raw = value.to_ical()
+    raw_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return ical_marks.unescape_text(raw_text).strip()
+
+
+def _issued(components: Iterable[icalendar.Component], key: str | None) -> frozenset[Kind] | None:
+    found = False
+    kinds: set[Kind] = set()
+    for component in components:
+        values = component.get(PROP_ISSUED)
+        if values is None:
+            continue
+        found = True
+        for value in values if isinstance(values, list) else [values]:
+            raw = value.to_ical()
+            raw_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            for kind in ical_marks.parse_issued(raw_text).get(key, []):
+                if kind in Kind._value2member_map_:
+                    kinds.add(Kind(kind))
+    return frozenset(kinds) if found else None
+
+
+def _categories(component: icalendar.Component) -> tuple[str, ...]:
+    value = component.get("CATEGORIES")
+    if value is None:
+        return ()
+    result: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        cats = getattr(item, "cats", None)
+        for cat in cats if cats is not None else [item]:
+            text = str(cat).strip()
+            if text and text not in result:
+                result.append(text)
+    return tuple(result)
+
+
+def _person(value: Any) -> Person:
+    email = str(value).strip()
+    if email.lower().startswith("mailto:"):
+        email = email[len("mailto:") :]
+    params = getattr(value, "params", {})
+    return Person(email=email, name=str(params.get("CN", "")))
+
+
+def _attendees(component: icalendar.Component) -> tuple[Attendee, ...]:
+    value = component.get("ATTENDEE")
+    if value is None:
+        return ()
+    result: list[Attendee] = []
+    for item in value if isinstance(value, list) else [value]:
+        person = _person(item)
+        params = getattr(item, "params", {})
+        result.append(
+            Attendee(
+                email=person.email,
+                name=person.name,
+                partstat=str(params.get("PARTSTAT", "")).upper(),
+                cutype=str(params.get("CUTYPE", "")).upper(),
+                role=str(params.get("ROLE", "")).upper(),
+            )
+        )
+    return tuple(result)
+
+
+def _reminder_mark(component: icalendar.Component) -> ReminderMark | None:
+    kind = _x_text(component, PROP_KIND)
+    if kind is None or kind not in Kind._value2member_map_:
+        return None
+    return ReminderMark(
+        kind=Kind(kind),
+        source=_x_text(component, PROP_SOURCE) or "",
+        fingerprint=_x_text(component, PROP_FINGERPRINT) or "",
+    )
+
+
+class _Series:
+    """The VEVENTs of one UID: a master (maybe absent) and its overrides."""
+
+    def __init__(self, uid: str, components: list[icalendar.Component], tz: ZoneInfo) -> None:
+        for component in components:
+            _check_times(component)
+        self.uid = uid
+        self.tz = tz
+        masters = [c for c in components if "RECURRENCE-ID" not in c]
+        self.master = masters[0] if masters else None
+        self.overrides = {
+            _rid_text(_dt(c, "RECURRENCE-ID"), tz): c for c in components if "RECURRENCE-ID" in c
+        }
+        self.recurring = bool(self.overrides) or (
+            self.master is not None and ("RRULE" in self.master or "RDATE" in self.master)
+        )
+        self.container = icalendar.Calendar()
+        for component in ([self.master] if self.master is not None else []) + list(self.overrides.values()):
+            self.container.add_component(component)
+
+    def expand(self, start: datetime, end: datetime) -> list[icalendar.Component]:
+        return list(recurring_ical_events.of(self.container).between(start, end))
+
+    def occurrence(self, recurrence_id: Moment | None) -> icalendar.Component | None:
+        if recurrence_id is None or not self.recurring:
+            if self.master is None:
+                return next(iter(self.overrides.values()), None)
+            if recurrence_id is not None and _rid_text(
+                _dt(self.master, "DTSTART"), self.tz
+            ) != format_recurrence_id(recurrence_id):
+                return None
+            return self.master
+        wanted = format_recurrence_id(recurrence_id)
+        if wanted in self.overrides:
+            return self.overrides[wanted]
+        if self.master is None:
+            return None
+        around = _as_datetime(recurrence_id, self.tz)
+        for candidate in self.expand(around - 2 * _WINDOW_SLACK, around + 2 * _WINDOW_SLACK):
+            rid = candidate.get("RECURRENCE-ID")
+            if rid is not None and _rid_text(rid.dt, self.tz) == wanted:
+                return candidate
+        return None
+
+    def to_event(
+        self, occurrence: icalendar.Component, *, calendar: str, href: str, etag: str | None
+    ) -> Event:
+        tz = self.tz
+        rid_prop = occurrence.get("RECURRENCE-ID")
+        recurrence_id = _moment(rid_prop.dt, tz) if self.recurring and rid_prop is not None else None
+        rid_key = None if recurrence_id is None else format_recurrence_id(recurrence_id)
+        source = self.overrides.get(rid_key or "") or self.master or occurrence
+        start = _moment(_dt(occurrence, "DTSTART"), tz)
+        end: Moment | None = None
+        if "DTEND" in source or "DURATION" in source:
+            if "DTEND" in occurrence:
+                end = _moment(_dt(occurrence, "DTEND"), tz)
+            elif "DURATION" in occurrence:
+                end = start + _dt(occurrence, "DURATION")
+        organizer = occurrence.get("ORGANIZER")
+        description = _text(occurrence, "DESCRIPTION")
+        records = [c for c in (self.master, source) if c is not None]
+        if len(records) == 2 and records[0] is records[1]:
+            records = records[:1]
+        return Event(
+            calendar=calendar,
+            href=href,
+            etag=etag,
+            uid=self.uid,
+            start=start,
+            end=end,
+            recurrence_id=recurrence_id,
+            summary=_text(occurrence, "SUMMARY"),
+            notes=description,
+            location=_text(occurrence, "LOCATION"),
+            organizer=None if organizer is None else _person(organizer),
+            attendees=_attendees(occurrence),
+            categories=_categories(occurrence),
+            status=_text(occurrence, "STATUS").strip().upper(),
+            issued=_issued(records, rid_key),
+            reminder=_reminder_mark(occurrence),
+            description=description,
+        )

@@ -1,0 +1,284 @@
+"""Text-level reading and editing of iCalendar objects.
+
+Parsing and re-serialising a calendar with a library changes bytes the user never touched (property order,
+folding, parameters). Everything here works on the text's own lines instead, so an edit changes only the
+lines it means to change: the interview marks (:func:`apply_marks`) and, for one-file calendars, the
+components of one UID (:func:`component_spans`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import NotFound
+from .model import INTERVIEW_CATEGORY, PROP_ISSUED, Kind, MarkUpdate, format_recurrence_id
+
+_PHYSICAL_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_KIND_ORDER = {kind.value: index for index, kind in enumerate(Kind)}
+
+
+@dataclass(frozen=True)
+class ContentLine:
+    """One logical (unfolded) content line: physical lines ``first`` up to, not including, ``stop``."""
+
+    first: int
+    stop: int
+    name: str  # upper case
+    params: str  # raw text between the name and the ':' (starts with ';' when not empty)
+    value: str  # raw value, still escaped
+
+
+@dataclass
+class ComponentSpan:
+    """A component that sits directly in a VCALENDAR (or stands alone): its lines and own properties."""
+
+    name: str
+    first: int  # index of the BEGIN line
+    stop: int  # index after the END line
+    insert_at: int  # where new properties go: the first nested BEGIN, else the END line
+    props: list[ContentLine] = field(default_factory=list)
+
+    def value(self, name: str) -> str | None:
+        for prop in self.props:
+            if prop.name == name:
+                return prop.value
+        return None
+
+    @property
+    def uid(self) -> str | None:
+        raw = self.value("UID")
+        return None if raw is None else unescape_text(raw).strip()
+
+
+def unescape_text(raw: str) -> str:
+    """The value of a TEXT property (RFC 5545 3.3.11) from its escaped form."""
+
+    def one(match: re.Match[str]) -> str:
+        char = match.group(1)
+        return "\n" if char in "nN" else char
+
+    return _UNESCAPE.sub(one, raw)
+
+
+def escape_text(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their own line endings (CRLF or LF), so joining them gives ``text``."""
+    return _PHYSICAL_LINE.findall(text)
+
+
+def _split_content_line(line: str) -> tuple[str, str, str]:
+    """``(NAME, params, value)``; the value starts after the first ':' that is not inside quotes."""
+    quoted = False
+    name_end = -1
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in ";:" and name_end < 0:
+            name_end = index
+        if not quoted and char == ":":
+            if name_end < 0:
+                name_end = index
+            return line[:name_end].upper(), line[name_end:index], line[index + 1 :]
+    return line.upper(), "", ""
+
+
+def content_lines(lines: Sequence[str]) -> list[ContentLine]:
+    result: list[ContentLine] = []
+    current: list[str] = []
+    first = 0
+    for index, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if index == 0:
+            body = body.lstrip("\ufeff")
+        if body[:1] in (" ", "\t") and current:
+            current.append(body[1:])
+            continue
+        if current:
+            result.append(ContentLine(first, index, *_split_content_line("".join(current))))
+        current, first = [body], index
+    if current:
+        result.append(ContentLine(first, len(lines), *_split_content_line("".join(current))))
+    return result
+
+
+def component_spans(lines: Sequence[str]) -> list[ComponentSpan]:
+    """The components that are direct children of a VCALENDAR, or top-level components themselves
+    when the text holds no VCALENDAR (a bare VEVENT). Unbalanced BEGIN/END lines are tolerated."""
+    spans: list[ComponentSpan] = []
+    stack: list[ComponentSpan] = []
+    for line in content_lines(lines):
+        if line.name == "BEGIN":
+            name = line.value.strip().upper()
+            if stack and stack[-1].insert_at < 0:
+                stack[-1].insert_at = line.first
+            stack.append(ComponentSpan(name, line.first, -1, -1))
+        elif line.name == "END":
+            name = line.value.strip().upper()
+            if not any(span.name == name for span in stack):
+                continue
+            while stack:
+                span = stack.pop()
+                if span.insert_at < 0:
+                    span.insert_at = line.first
+                span.stop = line.stop
+                parent_ok = not stack or (len(stack) == 1 and stack[0].name == "VCALENDAR")
+                if span.name != "VCALENDAR" and parent_ok:
+                    spans.append(span)
+                if span.name == name:
+                    break
+        elif stack:
+            stack[-1].props.append(line)
+    return spans
+
+
+def vevent_spans(lines: Sequence[str], uid: str | None = None) -> list[ComponentSpan]:
+    return [s for s in component_spans(lines) if s.name == "VEVENT" and (uid is None or s.uid == uid)]
+
+
+def detect_newline(text: str) -> str:
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+def fold(line: str, newline: str) -> str:
+    """One content line folded at 75 octets (RFC 5545 3.1), never splitting a UTF-8 sequence."""
+    pieces: list[str] = []
+    current, size, limit = "", 0, 75
+    for char in line:
+        width = len(char.encode())
+        if size + width > limit:
+            pieces.append(current)
+            current, size, limit = "", 0, 74
+        current += char
+        size += width
+    pieces.append(current)
+    return (newline + " ").join(pieces) + newline
+
+
+# --- the ISSUED record ---------------------------------------------------------------------------------
+
+IssuedRecord = dict[str | None, list[str]]
+"""Kinds issued, by occurrence: ``None`` for a non-recurring event, else the RECURRENCE-ID text."""
+
+
+def parse_issued(raw: str) -> IssuedRecord:
+    """Reads ``thank-you\\,check-in@20260101T090000Z``, escaped or not (some programs write it raw)."""
+    record: IssuedRecord = {}
+    for item in unescape_text(raw).replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        kind, _, occurrence = item.partition("@")
+        kinds = record.setdefault(occurrence.strip() or None, [])
+        if kind.strip() and kind.strip() not in kinds:
+            kinds.append(kind.strip())
+    return record
+
+
+def format_issued(record: IssuedRecord) -> str:
+    items: list[str] = []
+    for occurrence in sorted(record, key=lambda key: (key is not None, key or "")):
+        for kind in sorted(record[occurrence], key=lambda k: (_KIND_ORDER.get(k, len(_KIND_ORDER)), k)):
+            items.append(kind if occurrence is None else f"{kind}@{occurrence}")
+    return "\\,".join(items)
+
+
+def _only_interview(prop: ContentLine) -> bool:
+    values = [unescape_text(v).strip() for v in re.split(r"(?<!\\),", prop.value)]
+    return len(values) == 1 and values[0].casefold() == INTERVIEW_CATEGORY.casefold()
+
+
+def _has_interview(span: ComponentSpan) -> bool:
+    for prop in span.props:
+        if prop.name == "CATEGORIES":
+            values = re.split(r"(?<!\\),", prop.value)
+            if any(unescape_text(v).strip().casefold() == INTERVIEW_CATEGORY.casefold() for v in values):
+                return True
+    return False
+
+
+def _target_span(spans: list[ComponentSpan], recurrence_id_text: str | None) -> ComponentSpan:
+    """The master VEVENT holds the marks; without a master, the occurrence's own override does."""
+    for span in spans:
+        if span.value("RECURRENCE-ID") is None:
+            return span
+    for span in spans:
+        if recurrence_id_text is not None and _rid_text(span) == recurrence_id_text:
+            return span
+    return spans[0]
+
+
+def _rid_text(span: ComponentSpan) -> str | None:
+    raw = span.value("RECURRENCE-ID")
+    return None if raw is None else raw.strip().upper()
+
+
+def apply_marks(data: bytes, uid: str, updates: Sequence[MarkUpdate]) -> bytes:
+    """See ical.apply_marks: a text edit of the marks on the VEVENT(s) of ``uid``; nothing else changes."""
+    text = data.decode("utf-8", "surrogateescape")
+    lines = physical_lines(text)
+    spans = vevent_spans(lines, uid)
+    if not spans:
+        raise NotFound(f"The calendar object holds no event with UID {uid!r}; re-read the calendar.")
+    newline = detect_newline(text)
+    by_target: dict[int, tuple[ComponentSpan, list[MarkUpdate]]] = {}
+    for update in updates:
+        occurrence = None if update.recurrence_id is None else format_recurrence_id(update.recurrence_id)
+        target = _target_span(spans, occurrence)
+        by_target.setdefault(target.first, (target, []))[1].append(update)
+    # Edit from the bottom up so earlier line indexes stay valid.
+    for _, (span, span_updates) in sorted(by_target.items(), reverse=True):
+        _edit_span(lines, span, span_updates, newline)
+    return "".join(lines).encode("utf-8", "surrogateescape")
+
+
+def _edit_span(lines: list[str], span: ComponentSpan, updates: Sequence[MarkUpdate], newline: str) -> None:
+    issued_props = [p for p in span.props if p.name == PROP_ISSUED]
+    old: IssuedRecord = {}
+    for prop in issued_props:
+        for key, kinds in parse_issued(prop.value).items():
+            old.setdefault(key, []).extend(k for k in kinds if k not in old.get(key, []))
+    record = {key: list(kinds) for key, kinds in old.items()}
+    tagging = False
+    for update in updates:
+        key = None if update.recurrence_id is None else format_recurrence_id(update.recurrence_id)
+        if update.issued is None:
+            record.pop(key, None)
+        else:
+            tagging = True
+            record[key] = [kind.value for kind in update.issued]
+    keep_record = tagging or bool(record)
+
+    edits: list[tuple[int, int, str]] = []  # (first, stop, replacement), applied bottom-up
+    new_issued = fold(f"{PROP_ISSUED}:{format_issued(record)}", newline)
+    unchanged = issued_props and {k: sorted(v) for k, v in old.items()} == {
+        k: sorted(v) for k, v in record.items()
+    }
+    if keep_record and not unchanged:
+        if issued_props:
+            edits.append((issued_props[0].first, issued_props[0].stop, new_issued))
+            edits.extend((p.first, p.stop, "") for p in issued_props[1:])
+        else:
+            edits.append((span.insert_at, span.insert_at, new_issued))
+    if keep_record and not _has_interview(span):
+        edits.append((span.insert_at, span.insert_at, fold(f"CATEGORIES:{INTERVIEW_CATEGORY}", newline)))
+    if not keep_record:
+        edits.extend((p.first, p.stop, "") for p in issued_props)
+        edits.extend(
+            (p.first, p.stop, "") for p in span.props if p.name == "CATEGORIES" and _only_interview(p)
+        )
+    for first, stop, replacement in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
+        lines[first:stop] = [replacement] if replacement else []
