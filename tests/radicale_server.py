@@ -129,6 +129,8 @@ def running_radicale(folder: Path, users: dict[str, str] | None = None) -> Itera
         "none",
         "--logging-level",
         "warning",
+        "--auth-delay",  # no pause after a refused login: the tests try wrong passwords on purpose
+        "0",
     ]
     if users:
         htpasswd = folder / "users"
@@ -140,8 +142,6 @@ def running_radicale(folder: Path, users: dict[str, str] | None = None) -> Itera
             str(htpasswd),
             "--auth-htpasswd-encryption",
             "plain",
-            "--auth-delay",
-            "0",
         ]
     else:
         args += ["--auth-type", "none"]

@@ -1,0 +1,388 @@
+"""The WebDAV/CalDAV protocol layer under the caldav backend: one HTTP session per account (from the caldav
+library, which also negotiates Basic or Digest auth), requests with timeouts and bounded retries, errors
+turned into one clear line, multistatus parsing, and calendar discovery (RFC 4791, RFC 5397).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urljoin, urlsplit
+from xml.sax.saxutils import escape
+
+from caldav.davclient import DAVClient
+from caldav.lib import error as caldav_error
+from caldav.lib.http_sync import requests as http_library
+
+from ..errors import AuthenticationError, BackendError, TransientError
+from ..http import DEFAULT_TIMEOUT, RetryPolicy, is_transient, parse_retry_after, redact_url
+
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+
+CALENDAR_PROPS = (
+    "D:resourcetype",
+    "D:displayname",
+    "C:supported-calendar-component-set",
+    "D:current-user-privilege-set",
+)
+WRITE_PRIVILEGES = frozenset({f"{DAV}write", f"{DAV}write-content", f"{DAV}all"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive (the HTTP library's own mapping)
+    body: bytes
+    url: str  # after any redirect
+    attempts: int = 1  # >1: an earlier attempt may have reached the server
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+@dataclass
+class DavResource:
+    """One ``<response>`` of a multistatus: its href and the properties found (status 200) in it."""
+
+    href: str  # as the server sent it (percent-encoded path or URL)
+    status: int  # the response's own status, or 200 when it reported properties
+    props: dict[str, ET.Element] = field(default_factory=dict)
+
+    def text(self, name: str) -> str | None:
+        element = self.props.get(name)
+        return None if element is None else (element.text or "")
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    """A calendar the account can see, for the ``calendars`` command."""
+
+    display_name: str
+    url: str
+    holds_events: bool  # supported components include VEVENT (or are not restricted)
+    writable: bool  # current-user-privilege-set grants write/write-content (or is not reported)
+
+
+class DavSession:
+    """Requests towards one CalDAV account, with the caldav library's session and authentication."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        label: str,
+        username: str | None = None,
+        password: str | None = None,
+        verify: bool = True,
+        ca_bundle: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.label = label  # e.g. "calendar 'work' at https://..." (never with a password)
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.verify: bool | str = ca_bundle if (ca_bundle and verify) else verify
+        self.client = DAVClient(
+            url=url,
+            username=username,
+            password=password,
+            timeout=int(timeout),
+            ssl_verify_cert=self.verify,
+            enable_rfc6764=False,
+        )
+        self._has_credentials = username is not None and password is not None
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        retry: bool = True,
+    ) -> Reply:
+        """Sends one request; 429 and 5xx answers and timeouts are retried when ``retry`` (the caller
+        says whether a second attempt is safe). 401 raises AuthenticationError; network failures raise
+        BackendError. Any other status is returned for the caller to judge."""
+        attempts = self.retry.attempts if retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                reply = self._send_once(method, url, body, headers or {})
+            except TransientError:
+                if attempt == attempts:
+                    raise
+                self.retry.wait(attempt)
+                continue
+            if is_transient(reply.status) and attempt < attempts:
+                self.retry.wait(attempt, parse_retry_after(reply.header("Retry-After")))
+                continue
+            if is_transient(reply.status):
+                raise TransientError(
+                    f"{self.label} answered HTTP {reply.status} to {method} after {attempt} tries: "
+                    "the server is busy or failing; try again later"
+                )
+            return Reply(reply.status, reply.headers, reply.body, reply.url, attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _send_once(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
+        merged = {"User-Agent": "followup-cal", **headers}
+        try:
+            with warnings.catch_warnings():
+                if self.verify is False:  # the CLI warns about this once per run, not per request
+                    warnings.filterwarnings("ignore", message=".*[Uu]nverified HTTPS")
+                response = self.client.session.request(
+                    method,
+                    url,
+                    data=body or None,
+                    headers=merged,
+                    auth=self.client.auth,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    allow_redirects=True,
+                )
+        except Exception as failure:
+            raise self.network_error(failure) from failure
+        reply = Reply(
+            int(response.status_code or 0), response.headers, response.content or b"", str(response.url)
+        )
+        if reply.status == 401:
+            challenge = reply.header("WWW-Authenticate")
+            if self.client.auth is None and self._has_credentials and challenge:
+                # First contact: let the caldav library pick Basic or Digest from the challenge.
+                self.client.build_auth_object(list(self.client.extract_auth_types(challenge)))
+                if self.client.auth is not None:
+                    return self._send_once(method, url, body, headers)
+            raise self.auth_error()
+        return reply
+
+    def auth_error(self) -> AuthenticationError:
+        return AuthenticationError(f"authentication failed for {self.label}: check the username and password")
+
+    def network_error(self, failure: BaseException) -> BackendError:
+        """One clear line for an exception from the HTTP library or the caldav library."""
+        exceptions = http_library.exceptions
+        if isinstance(failure, BackendError):
+            return failure
+        if isinstance(failure, caldav_error.AuthorizationError):
+            if failure.status == 403:
+                return BackendError(f"{self.label} refused access (HTTP 403): check the account's rights")
+            return self.auth_error()
+        if isinstance(failure, exceptions.SSLError):
+            return BackendError(
+                f"the TLS certificate of {self.label} could not be verified ({_tls_reason(failure)}): "
+                "if the server uses its own certificate authority, set ca_bundle to its certificate file; "
+                "verify = false turns the check off (unsafe)"
+            )
+        if isinstance(failure, exceptions.Timeout):
+            return TransientError(f"{self.label} did not answer within {self.timeout:g} s; try again later")
+        if isinstance(failure, exceptions.ConnectionError):
+            return BackendError(
+                f"{self.label} is unreachable ({_network_reason(failure)}): check the url and the network"
+            )
+        if isinstance(failure, exceptions.InvalidURL | exceptions.MissingSchema | exceptions.InvalidSchema):
+            return BackendError(f"{self.label}: the url is not a valid http(s) URL")
+        if isinstance(failure, caldav_error.DAVError):
+            return BackendError(f"{self.label}: the server answered {failure.reason or 'with an error'}")
+        return BackendError(f"{self.label}: request failed ({type(failure).__name__}: {_short(failure)})")
+
+    def propfind(self, url: str, props: tuple[str, ...], depth: int) -> tuple[Reply, list[DavResource]]:
+        reply = self.send("PROPFIND", url, propfind_body(props), _xml_headers(Depth=str(depth)))
+        if reply.status != 207:
+            return reply, []
+        return reply, self.parse(reply)
+
+    def parse(self, reply: Reply) -> list[DavResource]:
+        try:
+            return parse_multistatus(reply.body)
+        except ET.ParseError as failure:
+            raise BackendError(
+                f"{self.label} did not answer as a CalDAV server (unreadable XML: {failure}); check the url"
+            ) from failure
+
+
+def _causes(failure: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = failure
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _network_reason(failure: BaseException) -> str:
+    for cause in reversed(_causes(failure)):  # the innermost cause says it best
+        if isinstance(cause, socket.gaierror):
+            return "the host name could not be resolved"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, TimeoutError):
+            return "connection timed out"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    return _short(failure)
+
+
+def _tls_reason(failure: BaseException) -> str:
+    for cause in reversed(_causes(failure)):
+        if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_message:
+            return str(cause.verify_message)
+    return _short(failure)
+
+
+def _short(failure: BaseException) -> str:
+    text = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+    return text[:200]
+
+
+def _xml_headers(**extra: str) -> dict[str, str]:
+    return {"Content-Type": "application/xml; charset=utf-8", **extra}
+
+
+def propfind_body(props: tuple[str, ...]) -> bytes:
+    names = "".join(f"<{name}/>" for name in props)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>{names}</D:prop>'
+        "</D:propfind>"
+    ).encode()
+
+
+def calendar_query_body(event_filter: str) -> bytes:
+    """A calendar-query REPORT for VEVENT objects matching ``event_filter`` (XML inside the VEVENT
+    comp-filter), asking for each object's ETag and data."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        '<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+        f"{event_filter}</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"
+    ).encode()
+
+
+def time_range_filter(start_utc: str, end_utc: str) -> str:
+    return f'<C:time-range start="{start_utc}" end="{end_utc}"/>'
+
+
+def uid_filter(uid: str) -> str:
+    # text-match is a substring match (RFC 4791 9.7.5): the caller keeps only exact UIDs.
+    return (
+        '<C:prop-filter name="UID">'
+        f'<C:text-match collation="i;octet">{escape(uid)}</C:text-match></C:prop-filter>'
+    )
+
+
+def parse_multistatus(body: bytes) -> list[DavResource]:
+    root = ET.fromstring(body)
+    resources: list[DavResource] = []
+    for response in root.iter(f"{DAV}response"):
+        href = (response.findtext(f"{DAV}href") or "").strip()
+        resource = DavResource(href, _status_code(response.findtext(f"{DAV}status")) or 200)
+        for propstat in response.findall(f"{DAV}propstat"):
+            if _status_code(propstat.findtext(f"{DAV}status")) != 200:
+                continue
+            prop = propstat.find(f"{DAV}prop")
+            for element in prop if prop is not None else ():
+                resource.props[element.tag] = element
+        resources.append(resource)
+    return resources
+
+
+def _status_code(status_line: str | None) -> int | None:
+    parts = (status_line or "").split()
+    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+
+def same_path(href_a: str, href_b: str) -> bool:
+    return unquote(urlsplit(href_a).path).rstrip("/") == unquote(urlsplit(href_b).path).rstrip("/")
+
+
+def is_calendar(resource: DavResource) -> bool:
+    kind = resource.props.get(f"{DAV}resourcetype")
+    return kind is not None and kind.find(f"{CALDAV}calendar") is not None
+
+
+def calendar_info(resource: DavResource, base_url: str) -> CalendarInfo:
+    components = resource.props.get(f"{CALDAV}supported-calendar-component-set")
+    holds_events = components is None or any(
+        comp.get("name", "").upper() == "VEVENT" for comp in components.iter(f"{CALDAV}comp")
+    )
+    privileges = resource.props.get(f"{DAV}current-user-privilege-set")
+    writable = privileges is None or any(
+        child.tag in WRITE_PRIVILEGES for privilege in privileges for child in privilege
+    )
+    url = urljoin(base_url, resource.href)
+    name = (resource.text(f"{DAV}displayname") or "").strip()
+    return CalendarInfo(
+        name or unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]), url, holds_events, writable
+    )
+
+
+def collection_url(url: str) -> str:
+    """A collection's URL ends with a slash (some servers insist)."""
+    parts = urlsplit(url)
+    if parts.path.endswith("/"):
+        return url
+    return parts._replace(path=parts.path + "/").geturl()
+
+
+def discover_calendars(session: DavSession, url: str) -> list[CalendarInfo]:
+    """The calendars reachable from ``url``: itself when it is a calendar; otherwise those in the
+    calendar home of the logged-in principal (found with the caldav library), or, for servers that
+    report no principal, the calendars directly below ``url``."""
+    reply, resources = session.propfind(url, CALENDAR_PROPS, depth=0)
+    if reply.status == 404:
+        raise BackendError(f"{session.label}: nothing there (HTTP 404): check the url")
+    if reply.status != 207:
+        raise BackendError(
+            f"{session.label} is not a CalDAV server or collection (HTTP {reply.status} to PROPFIND): "
+            "check the url"
+        )
+    for resource in resources:
+        if is_calendar(resource):
+            return [calendar_info(resource, reply.url)]
+    homes = []
+    try:
+        principal = session.client.get_principal()
+        homes.append(str(principal.calendar_home_set.url))
+    except Exception as failure:
+        mapped = session.network_error(failure)
+        if isinstance(mapped, AuthenticationError):
+            raise mapped from failure
+        # No principal or home reported: look directly below the URL itself.
+    homes.append(reply.url)
+    for home in homes:
+        home_reply, children = session.propfind(collection_url(home), CALENDAR_PROPS, depth=1)
+        calendars = [calendar_info(child, home_reply.url) for child in children if is_calendar(child)]
+        if calendars:
+            return calendars
+    return []
+
+
+def list_calendars(
+    url: str,
+    username: str | None = None,
+    password: str | None = None,
+    verify: bool = True,
+    ca_bundle: str | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[CalendarInfo]:
+    """Every calendar the account at ``url`` (a server root, principal or calendar URL) can see."""
+    session = DavSession(
+        collection_url(url),
+        label=f"the server at {redact_url(url)}",
+        username=username,
+        password=password,
+        verify=verify,
+        ca_bundle=ca_bundle,
+        timeout=timeout,
+    )
+    try:
+        return discover_calendars(session, collection_url(url))
+    finally:
+        session.client.close()
