@@ -8,7 +8,9 @@ carries) and htpasswd authentication (plain-text htpasswd file, Basic auth).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 STARTUP_SECONDS = 20.0
@@ -56,8 +59,11 @@ class RadicaleServer:
         if user is not None:
             token = base64.b64encode(f"{user}:{self.users.get(user, 'x')}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
+        context = None
+        if self.root.startswith("https:"):
+            context = ssl.create_default_context(cafile=str(self.storage / "server.pem"))
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10, context=context) as response:
                 return response.status, dict(response.headers.items()), response.read()
         except urllib.error.HTTPError as failure:
             return failure.code, dict(failure.headers.items()), failure.read()
@@ -107,10 +113,49 @@ def _wait_until_answering(server: RadicaleServer) -> None:
     raise RuntimeError(f"radicale did not answer on {server.root} within {STARTUP_SECONDS} s")
 
 
+def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (valid one day) and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "followup-cal test server")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "server.pem", folder / "server.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
 @contextmanager
-def running_radicale(folder: Path, users: dict[str, str] | None = None) -> Iterator[RadicaleServer]:
+def running_radicale(
+    folder: Path, users: dict[str, str] | None = None, *, tls: bool = False
+) -> Iterator[RadicaleServer]:
     """Starts Radicale with its storage in ``folder``; with ``users`` (name -> password) it requires
-    htpasswd Basic authentication, otherwise none. Stops it on exit."""
+    htpasswd Basic authentication, otherwise none. With ``tls`` it serves HTTPS with a self-signed
+    certificate (``folder / "server.pem"``). Stops it on exit."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     args = [
@@ -145,10 +190,15 @@ def running_radicale(folder: Path, users: dict[str, str] | None = None) -> Itera
         ]
     else:
         args += ["--auth-type", "none"]
+    scheme = "http"
+    if tls:
+        cert_file, key_file = write_self_signed_certificate(folder)
+        args += ["--server-ssl", "--server-certificate", str(cert_file), "--server-key", str(key_file)]
+        scheme = "https"
     # The log goes to a file: a pipe nobody reads could fill up and stall the server.
     with (folder / "radicale.log").open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    server = RadicaleServer(f"http://127.0.0.1:{port}/", folder, dict(users or {}), process)
+    server = RadicaleServer(f"{scheme}://127.0.0.1:{port}/", folder, dict(users or {}), process)
     try:
         _wait_until_answering(server)
         yield server
