@@ -33,8 +33,13 @@ def interview(uid: str = "iv-1", *, issued: frozenset[Kind] | None = None, tagge
     )
 
 
-def plan_for(event: Event, *, thank_you: datetime | None = None, check_in: datetime | None = None,
-             suppressed: str | None = None) -> InterviewPlan:
+def plan_for(
+    event: Event,
+    *,
+    thank_you: datetime | None = None,
+    check_in: datetime | None = None,
+    suppressed: str | None = None,
+) -> InterviewPlan:
     return InterviewPlan(
         event=event,
         thank_you=thank_you or datetime(2026, 11, 30, 13, 0, tzinfo=TZ),
@@ -67,8 +72,11 @@ def written(plan: InterviewPlan, kind: Kind) -> Event:
 
 
 def kinds(actions: list, cls: type) -> list[Kind]:
-    return sorted(a.draft.kind if hasattr(a, "draft") else a.existing.reminder.kind for a in actions
-                  if isinstance(a, cls))
+    return sorted(
+        a.draft.kind if hasattr(a, "draft") else a.existing.reminder.kind
+        for a in actions
+        if isinstance(a, cls)
+    )
 
 
 def test_first_sync_creates_both_and_tags() -> None:
@@ -102,8 +110,9 @@ def test_deleted_by_user_stays_deleted() -> None:
 def test_moved_interview_moves_unedited_reminders() -> None:
     old = plan_for(interview(issued=frozenset(Kind), tagged=True))
     existing = [written(old, Kind.THANK_YOU), written(old, Kind.CHECK_IN)]
-    moved = replace(old, thank_you=old.thank_you + timedelta(days=1),
-                    check_in=(old.check_in or NOW) + timedelta(days=1))
+    moved = replace(
+        old, thank_you=old.thank_you + timedelta(days=1), check_in=(old.check_in or NOW) + timedelta(days=1)
+    )
     actions = reconcile([moved], existing, {}, SETTINGS, NOW)
     updates = [a for a in actions if isinstance(a, Update)]
     assert sorted(u.draft.kind for u in updates) == [Kind.CHECK_IN, Kind.THANK_YOU]
@@ -114,8 +123,11 @@ def test_edited_reminder_is_never_touched() -> None:
     plan = plan_for(interview(issued=frozenset(Kind), tagged=True))
     edited = replace(written(plan, Kind.THANK_YOU), summary="Thank Jane (my words)")
     later = replace(plan, thank_you=plan.thank_you + timedelta(hours=5), suppressed=None)
-    assert [a for a in reconcile([later], [edited, written(plan, Kind.CHECK_IN)], {}, SETTINGS, NOW)
-            if not isinstance(a, Update) or a.draft.kind is not Kind.CHECK_IN] == []
+    assert [
+        a
+        for a in reconcile([later], [edited, written(plan, Kind.CHECK_IN)], {}, SETTINGS, NOW)
+        if not isinstance(a, Update) or a.draft.kind is not Kind.CHECK_IN
+    ] == []
     assert reconcile([], [edited], {plan.event.source_key: "cancelled"}, SETTINGS, NOW) == []
 
 

@@ -70,7 +70,12 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", metavar="PATH", help="Config file (default: $FOLLOWUP_CAL_CONFIG or the user config dir).")
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    help="Config file (default: $FOLLOWUP_CAL_CONFIG or the user config dir).",
+)
 @click.option("-v", "--verbose", count=True, help="More detail; -v shows tracebacks, -vv debug logs.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.version_option(__version__, prog_name="followup-cal")
@@ -89,7 +94,9 @@ def cli(ctx: click.Context, config: str | None, verbose: int, quiet: bool) -> No
     ctx.obj = Context(config, verbose, quiet)
 
 
-def open_backends(settings: Settings, report_failure: Callable[[str, str], None]) -> dict[str, CalendarBackend]:
+def open_backends(
+    settings: Settings, report_failure: Callable[[str, str], None]
+) -> dict[str, CalendarBackend]:
     """One backend per configured calendar; a calendar that cannot be opened is reported and left out."""
     from .backends import open_backend
 
@@ -111,7 +118,9 @@ def _run(obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: 
     backends = open_backends(settings, failures.__setitem__)
     echo = (lambda line: None) if obj.quiet else click.echo
     usable = _without(settings, failures)
-    result = run(usable, backends, now=datetime.now(UTC), dry_run=dry_run, clean=clean, only=only, report=echo)
+    result = run(
+        usable, backends, now=datetime.now(UTC), dry_run=dry_run, clean=clean, only=only, report=echo
+    )
     result.failures.update(failures)
     for problem in result.problems:
         if not obj.quiet:
@@ -147,7 +156,9 @@ def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--calendar", "calendars", multiple=True, metavar="NAME", help="Only this calendar (repeatable).")
+@click.option(
+    "--calendar", "calendars", multiple=True, metavar="NAME", help="Only this calendar (repeatable)."
+)
 @click.pass_obj
 @catch_errors
 def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...]) -> None:
@@ -201,7 +212,11 @@ def status(obj: Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Save the result as an .ics file.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Save the result as an .ics file.",
+)
 @click.pass_obj
 @catch_errors
 def demo(obj: Context, out: Path | None) -> None:

@@ -19,8 +19,13 @@ DEMO_ME = ("you@example.com",)
 def demo_calendar(monday: date) -> str:
     """The sample week, its interviews placed in the week that starts on ``monday``."""
     template = resources.files("followup_cal").joinpath("data/demo-week.ics").read_text(encoding="utf-8")
-    days = {name: monday + timedelta(days=offset) for offset, name in enumerate(["MON", "TUE", "WED", "THU", "FRI"])}
-    text = template.replace("{FRI_NEXT_TEXT}", (days["FRI"] + timedelta(days=7)).strftime("%B %d").replace(" 0", " "))
+    days = {
+        name: monday + timedelta(days=offset)
+        for offset, name in enumerate(["MON", "TUE", "WED", "THU", "FRI"])
+    }
+    text = template.replace(
+        "{FRI_NEXT_TEXT}", (days["FRI"] + timedelta(days=7)).strftime("%B %d").replace(" 0", " ")
+    )
     for name, day in days.items():
         text = text.replace("{" + name + "}", day.strftime("%Y%m%d"))
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
@@ -56,9 +61,7 @@ def run_demo(out: Path | None, echo: Callable[[str], None], now: datetime | None
         echo("")
         echo("Status:")
         echo(render_text(interview_statuses(result.analyses, now), settings, now))
-        reminders = sorted(
-            (r for a in result.analyses for r in a.reminders), key=lambda r: str(r.start)
-        )
+        reminders = sorted((r for a in result.analyses for r in a.reminders), key=lambda r: str(r.start))
         if reminders:
             first = reminders[0]
             echo("")

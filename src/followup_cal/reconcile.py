@@ -147,7 +147,9 @@ def reconcile(
         planned_sources.add(source)
         issued: set[Kind] = set()
         for kind in Kind:
-            kind_actions, is_issued = _reconcile_kind(plan, kind, groups.get((source, kind), []), settings, now)
+            kind_actions, is_issued = _reconcile_kind(
+                plan, kind, groups.get((source, kind), []), settings, now
+            )
             actions.extend(kind_actions)
             if is_issued:
                 issued.add(kind)

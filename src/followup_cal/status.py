@@ -99,7 +99,9 @@ def render_text(rows: Sequence[InterviewStatus], settings: Settings, now: dateti
     tz = settings.timezone
     lines = []
     for row in rows:
-        lines.append(f"{text.when_text(row.event.start, tz)}  {text.clean(row.event.summary, 70)}  [{row.calendar}]")
+        lines.append(
+            f"{text.when_text(row.event.start, tz)}  {text.clean(row.event.summary, 70)}  [{row.calendar}]"
+        )
         lines.append(f"    why: {row.reason}")
         for state in row.reminders:
             at = text.when_text(state.at, tz) if state.at else "-"
@@ -133,7 +135,8 @@ def render_json(rows: Sequence[InterviewStatus], now: datetime) -> dict[str, Any
                 "reason": row.reason,
                 "check_in_reason": row.check_in_reason,
                 "reminders": [
-                    {"kind": str(s.kind), "state": s.state, "at": moment(s.at), "note": s.note} for s in row.reminders
+                    {"kind": str(s.kind), "state": s.state, "at": moment(s.at), "note": s.note}
+                    for s in row.reminders
                 ],
             }
             for row in rows

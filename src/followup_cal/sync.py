@@ -78,7 +78,9 @@ def parse_recurrence_id(text_value: str | None) -> Moment | None:
     return datetime.strptime(text_value, "%Y%m%d").date()
 
 
-def analyse(group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime) -> Analysis:
+def analyse(
+    group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime
+) -> Analysis:
     start, end = window(settings, now)
     analysis = Analysis(group)
     listings = {}
@@ -98,7 +100,9 @@ def analyse(group: Group, backends: Mapping[str, CalendarBackend], settings: Set
                 interviews.append(event)
             else:
                 analysis.gone[event.source_key] = detection.reason
-    for key in sorted({r.reminder.source for r in analysis.reminders if r.reminder} - analysis.detections.keys()):
+    for key in sorted(
+        {r.reminder.source for r in analysis.reminders if r.reminder} - analysis.detections.keys()
+    ):
         found = _look_up(key, group, backends, settings)
         if found is None:
             analysis.gone[key] = "interview deleted"
@@ -114,7 +118,9 @@ def analyse(group: Group, backends: Mapping[str, CalendarBackend], settings: Set
     return analysis
 
 
-def _look_up(key: str, group: Group, backends: Mapping[str, CalendarBackend], settings: Settings) -> Event | None | str:
+def _look_up(
+    key: str, group: Group, backends: Mapping[str, CalendarBackend], settings: Settings
+) -> Event | str | None:
     """The interview a reminder points at, None when confirmed gone, or a string when it cannot tell."""
     uid, rid_text = split_source_key(key)
     try:
@@ -146,7 +152,9 @@ def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
         was = action.existing.start
         now_at = text.when_text(action.draft.start, tz)
         if was == action.draft.start:
-            return f'{verb("updated", "would update")} {action.draft.kind} "{action.draft.summary}" at {now_at}'
+            return (
+                f'{verb("updated", "would update")} {action.draft.kind} "{action.draft.summary}" at {now_at}'
+            )
         return (
             f'{verb("moved", "would move")} {action.draft.kind} "{action.draft.summary}" '
             f"from {text.when_text(was, tz)} to {now_at}"
@@ -198,7 +206,8 @@ def execute(
 ) -> None:
     target = backends[group.target]
     failed_creates: set[tuple[str, Kind]] = set()
-    ordered = [a for a in actions if isinstance(a, Delete | Update)] + [a for a in actions if isinstance(a, Create)]
+    ordered: list[Action] = [a for a in actions if isinstance(a, Delete | Update)]
+    ordered += [a for a in actions if isinstance(a, Create)]
     for action in ordered:
         try:
             if isinstance(action, Delete):
@@ -214,9 +223,9 @@ def execute(
         if line:
             report(f"{group.target}: {line}")
     marks: dict[tuple[str, str], list[Mark]] = defaultdict(list)
-    for action in actions:
-        if isinstance(action, Mark):
-            marks[(action.interview.calendar, action.interview.href)].append(action)
+    for mark in actions:
+        if isinstance(mark, Mark):
+            marks[(mark.interview.calendar, mark.interview.href)].append(mark)
     for (calendar, href), group_marks in marks.items():
         updates = []
         for mark in group_marks:

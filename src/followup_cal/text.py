@@ -113,7 +113,9 @@ def description(kind: Kind, event: Event, me: Sequence[str], tz: ZoneInfo, check
             "",
             f"Heard back? Add {OUTCOME_HINT} to the interview's notes.",
         ]
-    lines.append("Edit or move this reminder and followup-cal leaves it alone; delete it and it stays deleted.")
+    lines.append(
+        "Edit or move this reminder and followup-cal leaves it alone; delete it and it stays deleted."
+    )
     return "\n".join(lines)
 
 
