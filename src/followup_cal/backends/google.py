@@ -1,0 +1,524 @@
+"""Google Calendar backend: Calendar API v3 through google-api-python-client.
+
+Mapping (DESIGN.md "Marks"): an occurrence's ``href`` is its event id (an instance id
+``<id>_<YYYYMMDDTHHMMSSZ>`` for an occurrence of a series), ``uid`` its ``iCalUID`` and ``recurrence_id``
+its ``originalStartTime``. Marks live in ``extendedProperties.private``; the interview tag
+(``followupCalTag=interview``) reads as the ``Interview`` category. Reminders get their UID as client-chosen
+event id and iCalUID, so a retried insert cannot create a duplicate.
+
+Every write sends ``sendUpdates=none``; updates and deletes carry ``If-Match: <etag>``. Reads are retried
+on rate limits and 5xx answers with bounded exponential backoff; writes only when their precondition (an
+etag, or the client-chosen id of an insert) makes a retry safe.
+
+google-api-python-client is imported when a backend is constructed, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import random
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import (
+    AlreadyExists,
+    AuthenticationError,
+    BackendError,
+    NotFound,
+    PreconditionFailed,
+    TransientError,
+)
+from ..google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
+from ..model import (
+    GOOGLE_FINGERPRINT,
+    GOOGLE_ISSUED,
+    GOOGLE_KIND,
+    GOOGLE_SOURCE,
+    GOOGLE_TAG,
+    INTERVIEW_CATEGORY,
+    Attendee,
+    Event,
+    Kind,
+    Listing,
+    MarkUpdate,
+    Moment,
+    Person,
+    Problem,
+    ReminderDraft,
+    ReminderMark,
+    format_recurrence_id,
+)
+
+Json = dict[str, Any]
+
+TAG_VALUE = "interview"
+PAGE_SIZE = 250
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+PARTSTATS = {
+    "needsAction": "NEEDS-ACTION",
+    "accepted": "ACCEPTED",
+    "declined": "DECLINED",
+    "tentative": "TENTATIVE",
+}
+_HTML_TAG = re.compile(r"<(br|p|div|span|b|i|u|a|ul|ol|li)\b[^>]*>", re.IGNORECASE)
+
+
+class ApiFailure(Exception):
+    """A non-transient error answer of the API (Google's JSON error shape, already parsed)."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status, self.reason, self.message = status, reason, message
+
+
+class GoogleBackend:
+    """One Google calendar (``[calendars.NAME]`` with ``type = "google"``)."""
+
+    def __init__(
+        self,
+        name: str,
+        credentials: Any,
+        calendar_id: str = "primary",
+        api_endpoint: str | None = None,
+        *,
+        max_attempts: int = 6,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 20.0,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.name = name
+        self.calendar_id = calendar_id
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.page_size = page_size
+        self.retries = 0  # requests repeated after a transient failure, over the backend's life
+        self._service = build_service(credentials, api_endpoint)
+        self._events = self._service.events()
+
+    def close(self) -> None:
+        self._service.close()
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
+        """Every occurrence overlapping ``[start, end)``.
+
+        ``showDeleted=true``: on Google an interview cancelled by its organiser (or deleted by the user)
+        is a ``cancelled`` event that a plain listing leaves out, and the core must see it to remove its
+        reminders. Deleted reminders come back the same way; they are gone, so they are left out here.
+        """
+        listing = Listing()
+        query = {
+            "timeMin": _rfc3339(start),
+            "timeMax": _rfc3339(end),
+            "singleEvents": True,
+            "showDeleted": True,
+        }
+        for item in self._list_items(query, "reading events"):
+            if _is_deleted_leftover(item):
+                continue
+            try:
+                listing.events.append(self._to_event(item, tz))
+            except (KeyError, TypeError, ValueError) as error:
+                where = str(item.get("id", "?"))
+                listing.problems.append(Problem(self.name, where, f"cannot read this event ({error!r})"))
+        return listing
+
+    def find(self, uid: str, recurrence_id: Moment | None, tz: ZoneInfo) -> Event | None:
+        """Looks the event up by iCalUID (deleted ones included); an occurrence of a series through
+        ``events.instances`` with ``originalStart``, which finds it wherever it lies in time."""
+        items = list(self._list_items({"iCalUID": uid, "showDeleted": True}, "looking up an event"))
+        if recurrence_id is None:
+            item = next((i for i in items if not i.get("recurringEventId")), None)
+            return self._found(item, tz)
+        for item in items:
+            if item.get("recurringEventId") and _same_moment(item.get("originalStartTime"), recurrence_id):
+                return self._found(item, tz)
+        master = next((i for i in items if i.get("recurrence") and not i.get("recurringEventId")), None)
+        if master is None or master.get("status") == "cancelled":
+            return None
+        request = self._events.instances(
+            calendarId=self.calendar_id,
+            eventId=master["id"],
+            originalStart=_original_start_text(recurrence_id),
+            showDeleted=True,
+        )
+        try:
+            page = self._execute(request, retry=True, what="looking up an occurrence")
+        except ApiFailure as failure:
+            if failure.status in (400, 404, 410):
+                return None
+            raise self._error(failure, "looking up an occurrence") from None
+        for item in page.get("items", []):
+            if _same_moment(item.get("originalStartTime"), recurrence_id):
+                return self._found(item, tz)
+        return None
+
+    def _found(self, item: Json | None, tz: ZoneInfo) -> Event | None:
+        if item is None or _is_deleted_leftover(item):
+            return None
+        try:
+            return self._to_event(item, tz)
+        except (KeyError, TypeError, ValueError) as error:
+            raise BackendError(
+                f"Calendar '{self.name}': event {item.get('id')} cannot be read ({error!r})"
+            ) from None
+
+    def _list_items(self, query: Json, what: str) -> Any:
+        page_token: str | None = None
+        while True:
+            request = self._events.list(
+                calendarId=self.calendar_id, maxResults=self.page_size, pageToken=page_token, **query
+            )
+            try:
+                page = self._execute(request, retry=True, what=what)
+            except ApiFailure as failure:
+                raise self._error(failure, what) from None
+            yield from page.get("items", [])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return
+
+    def _get_item(self, event_id: str) -> Json | None:
+        try:
+            item: Json = self._execute(
+                self._events.get(calendarId=self.calendar_id, eventId=event_id), retry=True, what="reading"
+            )
+        except ApiFailure as failure:
+            if failure.status in (404, 410):
+                return None
+            raise self._error(failure, "reading an event") from None
+        return item
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def create(self, draft: ReminderDraft) -> Event:
+        body = {"id": draft.uid, "iCalUID": draft.uid, **_reminder_body(draft)}
+        request = self._events.insert(calendarId=self.calendar_id, body=body, sendUpdates="none")
+        retries_before = self.retries
+        try:
+            item = self._execute(request, retry=True, what="creating a reminder")
+        except ApiFailure as failure:
+            if failure.status != 409:
+                raise self._error(failure, "creating a reminder") from None
+            if self.retries > retries_before:
+                # A retried insert: the first attempt may have landed before its answer was lost.
+                landed = self._get_item(draft.uid)
+                if landed is not None and _is_our_reminder(landed, draft):
+                    return self._to_event(landed, ZoneInfo("UTC"))
+            raise AlreadyExists(
+                f"Calendar '{self.name}': an event with id {draft.uid} already exists (perhaps deleted)"
+            ) from None
+        return self._to_event(item, ZoneInfo("UTC"))
+
+    def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
+        request = self._events.patch(
+            calendarId=self.calendar_id, eventId=existing.href, body=_reminder_body(draft), sendUpdates="none"
+        )
+        item = self._conditional_write(request, existing.etag, "updating a reminder")
+        return self._to_event(item, ZoneInfo("UTC"))
+
+    def delete(self, existing: Event) -> None:
+        request = self._events.delete(calendarId=self.calendar_id, eventId=existing.href, sendUpdates="none")
+        try:
+            self._conditional_write(request, existing.etag, "deleting a reminder")
+        except NotFound:
+            return  # already gone
+
+    def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
+        """Patches only ``extendedProperties.private`` (a ``null`` value removes a key) of the event or
+        instance; Google keeps a patched instance as an exception with its own properties."""
+        for update in updates:
+            target = _occurrence_id(href, update.recurrence_id)
+            private: Json
+            if update.issued is None:
+                private = {GOOGLE_TAG: None, GOOGLE_ISSUED: None}
+            else:
+                issued = ",".join(kind.value for kind in Kind if kind in update.issued)
+                private = {GOOGLE_TAG: TAG_VALUE, GOOGLE_ISSUED: issued}
+            if target == href:
+                match = etag
+            else:  # another occurrence than the one read: conditional on its current etag
+                current = self._get_item(target)
+                if current is None:
+                    raise NotFound(f"Calendar '{self.name}': event {target} is gone")
+                match = current.get("etag")
+            request = self._events.patch(
+                calendarId=self.calendar_id,
+                eventId=target,
+                body={"extendedProperties": {"private": private}},
+                sendUpdates="none",
+            )
+            item = self._conditional_write(request, match, "tagging an interview")
+            if target == href:
+                etag = item.get("etag")
+
+    def _conditional_write(self, request: Any, etag: str | None, what: str) -> Json:
+        if etag is not None:
+            request.headers["If-Match"] = etag
+        try:
+            result: Json = self._execute(request, retry=etag is not None, what=what)
+        except ApiFailure as failure:
+            raise self._error(failure, what) from None
+        return result or {}
+
+    # -- transport ----------------------------------------------------------------------------------
+
+    def _execute(self, request: Any, *, retry: bool, what: str) -> Any:
+        """Runs one request, retrying transient failures when ``retry``; raises :class:`ApiFailure` for
+        other error answers and followup-cal errors for everything else."""
+        import httplib2  # type: ignore[import-untyped]
+        from google.auth.exceptions import RefreshError, TransportError
+        from googleapiclient.errors import HttpError
+
+        attempt = 0
+        while True:
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as error:
+                status = int(error.resp.status)
+                reason, message = _error_details(error)
+                if not (status in TRANSIENT_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS)):
+                    raise ApiFailure(status, reason, message) from None
+                failure = f"Google answered {status} {reason or message}".strip()
+            except RefreshError as error:
+                if is_invalid_grant(error):
+                    raise AuthenticationError(revoked_message(self.name)) from None
+                raise AuthenticationError(
+                    f"Google refused to refresh the access token of calendar '{self.name}': {AUTH_AGAIN}"
+                ) from None
+            except (OSError, httplib2.HttpLib2Error, TransportError) as error:
+                failure = f"cannot reach Google Calendar ({type(error).__name__}: {error})"
+            attempt += 1
+            if not retry or attempt >= self.max_attempts:
+                raise TransientError(f"Calendar '{self.name}': {what} failed: {failure}; try again later")
+            delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+            time.sleep(delay * random.uniform(0.5, 1.0))
+            self.retries += 1
+
+    def _error(self, failure: ApiFailure, what: str) -> BackendError:
+        prefix = f"Calendar '{self.name}': {what} failed"
+        if failure.status == 401:
+            return AuthenticationError(
+                f"Google refused the credentials of calendar '{self.name}': {AUTH_AGAIN}"
+            )
+        if failure.status == 403:
+            return AuthenticationError(
+                f"{prefix}: Google refused access ({failure.reason or failure.message}); check calendar_id "
+                f"'{self.calendar_id}' and, if the token lacks the calendar scopes, {AUTH_AGAIN}"
+            )
+        if failure.status in (404, 410):
+            return NotFound(f"{prefix}: not found ({failure.message})")
+        if failure.status == 409:
+            return AlreadyExists(f"{prefix}: the id already exists ({failure.message})")
+        if failure.status == 412:
+            return PreconditionFailed(f"{prefix}: the event changed since it was read")
+        return BackendError(
+            f"{prefix}: Google answered {failure.status} ({failure.reason}: {failure.message})"
+        )
+
+    # -- mapping ------------------------------------------------------------------------------------
+
+    def _to_event(self, item: Json, tz: ZoneInfo) -> Event:
+        private = (item.get("extendedProperties") or {}).get("private") or {}
+        description = item.get("description") or ""
+        organizer_json = item.get("organizer") or {}
+        organizer = None
+        if organizer_json.get("email"):
+            organizer = Person(organizer_json["email"], organizer_json.get("displayName", ""))
+        attendees = tuple(
+            Attendee(
+                email=a["email"],
+                name=a.get("displayName", ""),
+                partstat=PARTSTATS.get(a.get("responseStatus", ""), ""),
+                cutype="RESOURCE" if a.get("resource") else "INDIVIDUAL",
+                role="OPT-PARTICIPANT" if a.get("optional") else "REQ-PARTICIPANT",
+            )
+            for a in item.get("attendees", [])
+            if a.get("email")
+        )
+        original = item.get("originalStartTime")
+        recurrence_id = _moment(original, tz) if item.get("recurringEventId") and original else None
+        start_json = item.get("start") or original  # a cancelled instance may carry only its original start
+        if start_json is None:
+            raise ValueError("the event has no start")
+        return Event(
+            calendar=self.name,
+            href=item["id"],
+            etag=item.get("etag"),
+            uid=item.get("iCalUID") or item["id"],
+            start=_moment(start_json, tz),
+            end=_moment(item["end"], tz) if item.get("end") else None,
+            recurrence_id=recurrence_id,
+            summary=item.get("summary") or "",
+            notes=_html_to_text(description),
+            location=item.get("location") or "",
+            organizer=organizer,
+            attendees=attendees,
+            categories=(INTERVIEW_CATEGORY,) if private.get(GOOGLE_TAG) == TAG_VALUE else (),
+            status=str(item.get("status") or "").upper(),
+            issued=_parse_issued(private.get(GOOGLE_ISSUED)),
+            reminder=_reminder_mark(private),
+            description=description,
+        )
+
+
+def build_service(credentials: Any, api_endpoint: str | None = None) -> Any:
+    """A Calendar v3 service from the discovery document bundled with the library (no network)."""
+    from googleapiclient.discovery import build
+
+    options = None
+    if api_endpoint:
+        # The endpoint replaces rootUrl + servicePath, so it ends in /calendar/v3/ for the real API.
+        options = {"api_endpoint": api_endpoint if api_endpoint.endswith("/") else api_endpoint + "/"}
+    return build(
+        "calendar",
+        "v3",
+        credentials=credentials,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options=options,
+    )
+
+
+def list_calendars(credentials: Any, api_endpoint: str | None = None) -> list[tuple[str, str, bool]]:
+    """``(calendar_id, name, primary)`` of every calendar the account sees, for ``auth google`` to show."""
+    service = build_service(credentials, api_endpoint)
+    found: list[tuple[str, str, bool]] = []
+    page_token: str | None = None
+    try:
+        while True:
+            page = service.calendarList().list(pageToken=page_token).execute(num_retries=3)
+            for entry in page.get("items", []):
+                found.append((entry["id"], entry.get("summary", ""), bool(entry.get("primary"))))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return found
+    finally:
+        service.close()
+
+
+def _reminder_body(draft: ReminderDraft) -> Json:
+    body: Json = {
+        "summary": draft.summary,
+        "description": draft.description,
+        "start": {"dateTime": _rfc3339(draft.start)},
+        "end": {"dateTime": _rfc3339(draft.end)},
+        "transparency": "transparent",
+        "visibility": "private",
+        "reminders": {"useDefault": False, "overrides": [{"method": "popup", "minutes": 0}]},
+        "extendedProperties": {
+            "private": {
+                GOOGLE_KIND: draft.kind.value,
+                GOOGLE_SOURCE: draft.source,
+                GOOGLE_FINGERPRINT: draft.fingerprint,
+            }
+        },
+    }
+    if draft.url.startswith(("https://", "http://")):
+        body["source"] = {"title": "Interview", "url": draft.url}
+    return body
+
+
+def _is_our_reminder(item: Json, draft: ReminderDraft) -> bool:
+    private = (item.get("extendedProperties") or {}).get("private") or {}
+    return (
+        item.get("status") != "cancelled"
+        and private.get(GOOGLE_SOURCE) == draft.source
+        and private.get(GOOGLE_FINGERPRINT) == draft.fingerprint
+    )
+
+
+def _is_deleted_leftover(item: Json) -> bool:
+    """A cancelled reminder (deleted: gone) or a cancelled item without any start (nothing to place)."""
+    if item.get("status") != "cancelled":
+        return False
+    private = (item.get("extendedProperties") or {}).get("private") or {}
+    return GOOGLE_KIND in private or not (item.get("start") or item.get("originalStartTime"))
+
+
+def _reminder_mark(private: Json) -> ReminderMark | None:
+    kind, source = private.get(GOOGLE_KIND), private.get(GOOGLE_SOURCE)
+    if kind not in {k.value for k in Kind} or not source:
+        return None
+    return ReminderMark(Kind(kind), source, private.get(GOOGLE_FINGERPRINT, ""))
+
+
+def _parse_issued(value: Any) -> frozenset[Kind] | None:
+    if value is None:
+        return None
+    names = {part.strip() for part in str(value).split(",")}
+    return frozenset(kind for kind in Kind if kind.value in names)
+
+
+def _moment(value: Json, tz: ZoneInfo) -> Moment:
+    if "dateTime" in value:
+        moment = datetime.fromisoformat(value["dateTime"])
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        zone = value.get("timeZone")
+        if zone:
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # else keep Google's offset
+                moment = moment.astimezone(ZoneInfo(zone))
+        return moment
+    return date.fromisoformat(value["date"])
+
+
+def _same_moment(value: Json | None, recurrence_id: Moment) -> bool:
+    if not value:
+        return False
+    try:
+        moment = _moment(value, ZoneInfo("UTC"))
+    except (KeyError, ValueError):
+        return False
+    return isinstance(moment, datetime) == isinstance(recurrence_id, datetime) and moment == recurrence_id
+
+
+def _rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment} given to the Google backend")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _original_start_text(recurrence_id: Moment) -> str:
+    if isinstance(recurrence_id, datetime):
+        return _rfc3339(recurrence_id)
+    return recurrence_id.isoformat()
+
+
+def _occurrence_id(href: str, recurrence_id: Moment | None) -> str:
+    """The event id of occurrence ``recurrence_id`` of the series ``href`` belongs to (ids are base32hex;
+    only instance ids hold ``_``)."""
+    if recurrence_id is None:
+        return href
+    suffix = format_recurrence_id(recurrence_id)
+    if href.endswith("_" + suffix):
+        return href
+    return f"{href.partition('_')[0]}_{suffix}"
+
+
+def _error_details(error: Any) -> tuple[str, str]:
+    """``(reason, message)`` from Google's JSON error body."""
+    try:
+        data = json.loads(error.content)
+        body = data["error"]
+        errors = body.get("errors") or [{}]
+        return str(errors[0].get("reason", "")), str(body.get("message", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "", str(getattr(error, "reason", "") or "")
+
+
+def _html_to_text(text: str) -> str:
+    """Google's web UI stores edited descriptions as HTML; the core reads notes as plain text."""
+    if not _HTML_TAG.search(text):
+        return text
+    text = re.sub(r"<br\s*/?>|</p>|</div>|</li>", "\n", text, flags=re.IGNORECASE)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
