@@ -1,0 +1,501 @@
+"""The CalDAV backend against a real Radicale server (started once per module on 127.0.0.1).
+
+A small forwarding proxy, also on 127.0.0.1, sits in front of Radicale where a test needs the server
+to fail (503, 429, an answer lost after the request went through) or needs to count requests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from followup_cal.backends.caldav_backend import CaldavBackend, list_calendars
+from followup_cal.errors import (
+    AlreadyExists,
+    AuthenticationError,
+    BackendError,
+    PreconditionFailed,
+    TransientError,
+)
+from followup_cal.http import RetryPolicy
+from followup_cal.model import Kind, MarkUpdate, ReminderDraft, reminder_uid, source_key
+from radicale_server import RadicaleServer, free_port, running_radicale
+
+TZ = ZoneInfo("Europe/Berlin")
+START = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
+WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+USERS = {"alice": "alice-secret-pw", "bob": "bob-secret-pw"}
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+
+
+# ---- servers and calendars
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    with running_radicale(tmp_path_factory.mktemp("radicale-open")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def radicale_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    with running_radicale(tmp_path_factory.mktemp("radicale-auth"), USERS) as server:
+        yield server
+
+
+@pytest.fixture
+def calendar_url(radicale: RadicaleServer) -> str:
+    """A new, empty calendar for each test."""
+    return radicale.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+
+
+@pytest.fixture
+def backend(calendar_url: str) -> CaldavBackend:
+    return CaldavBackend("work", calendar_url, retry=FAST_RETRY)
+
+
+def user_event(uid: str, summary: str, start: datetime = START, *extra: str) -> bytes:
+    """An event as another calendar program would store it."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Other App//EN",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20261101T000000Z",
+        f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        f"DTEND:{(start + timedelta(hours=1)).astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        f"SUMMARY:{summary}",
+        *extra,
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def put_user_event(server: RadicaleServer, calendar_url: str, name: str, data: bytes) -> str:
+    path = urlsplit(calendar_url).path + name
+    status, _, body = server.request("PUT", path, data, headers={"Content-Type": "text/calendar"})
+    assert status in (201, 204), body
+    return path
+
+
+def stored(server: RadicaleServer, path: str) -> bytes:
+    status, _, body = server.request("GET", path)
+    assert status == 200
+    return body
+
+
+def object_paths(server: RadicaleServer, calendar_url: str) -> list[str]:
+    status, _, body = server.request("PROPFIND", urlsplit(calendar_url).path, headers={"Depth": "1"})
+    assert status == 207
+    import xml.etree.ElementTree as ET
+
+    hrefs = [h.text or "" for h in ET.fromstring(body).iter("{DAV:}href")]
+    return sorted(h for h in hrefs if h.endswith(".ics"))
+
+
+def draft(source: str = "interview-1@example.com", summary: str = "Send a thank-you note") -> ReminderDraft:
+    start = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    return ReminderDraft(
+        uid=reminder_uid(source, Kind.THANK_YOU),
+        kind=Kind.THANK_YOU,
+        source=source,
+        parent_uid=source.split(";")[0],
+        start=start,
+        end=start + timedelta(minutes=30),
+        summary=summary,
+        description="Thank each interviewer within 24 hours.",
+        alarm_description="Thank-you note",
+    )
+
+
+# ---- a forwarding proxy that can fail on purpose
+
+
+@dataclass
+class Fault:
+    method: str
+    status: int
+    times: int = 1
+    forward_first: bool = False  # the request reaches the server, but its answer is lost
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FlakyProxy:
+    def __init__(self, target: str) -> None:
+        self.target = urlsplit(target)
+        self.faults: list[Fault] = []
+        self.log: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def handle_any(self) -> None:
+                proxy.log.append(self.command)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fault = next((f for f in proxy.faults if f.method == self.command and f.times > 0), None)
+                if fault is not None:
+                    fault.times -= 1
+                    if fault.forward_first:
+                        proxy.forward(self.command, self.path, body, dict(self.headers.items()))
+                    self.send_response(fault.status)
+                    for key, value in fault.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status, headers, answer = proxy.forward(
+                    self.command, self.path, body, dict(self.headers.items())
+                )
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in (
+                        "transfer-encoding",
+                        "connection",
+                        "content-length",
+                        "date",
+                        "server",
+                    ):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_PUT = do_DELETE = do_REPORT = do_PROPFIND = do_OPTIONS = handle_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.root = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def forward(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(self.target.hostname or "", self.target.port, timeout=10)
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+        try:
+            connection.request(method, path, body or None, headers)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def url(self, real_url: str) -> str:
+        return self.root + urlsplit(real_url).path.lstrip("/")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(radicale: RadicaleServer) -> Iterator[FlakyProxy]:
+    flaky = FlakyProxy(radicale.root)
+    yield flaky
+    flaky.close()
+
+
+# ---- errors: one clear line each
+
+
+def test_wrong_password_is_one_clear_line(radicale_auth: RadicaleServer) -> None:
+    url = radicale_auth.make_calendar("alice", "work-auth", "Work")
+    backend = CaldavBackend("work", url, username="alice", password="wrong-password")
+    with pytest.raises(AuthenticationError) as caught:
+        backend.list_window(*WINDOW, TZ)
+    message = str(caught.value)
+    assert message == f"authentication failed for calendar 'work' at {url}: check the username and password"
+    assert "wrong-password" not in message
+
+
+def test_missing_password_on_a_server_that_wants_one(radicale_auth: RadicaleServer) -> None:
+    url = radicale_auth.url("/alice/")
+    with pytest.raises(AuthenticationError):
+        CaldavBackend("work", url).list_window(*WINDOW, TZ)
+
+
+def test_unreachable_port() -> None:
+    url = f"http://127.0.0.1:{free_port()}/dav/alice/work/"
+    with pytest.raises(BackendError) as caught:
+        CaldavBackend("work", url, retry=FAST_RETRY).list_window(*WINDOW, TZ)
+    assert not isinstance(caught.value, AuthenticationError)
+    assert str(caught.value) == (
+        f"calendar 'work' at {url} is unreachable (connection refused): check the url and the network"
+    )
+
+
+def test_a_path_that_does_not_exist(radicale: RadicaleServer) -> None:
+    url = radicale.url("/alice/no-such-calendar/")
+    with pytest.raises(BackendError, match=r"nothing there \(HTTP 404\)"):
+        CaldavBackend("work", url).list_window(*WINDOW, TZ)
+
+
+def test_self_signed_certificate(tmp_path: Path) -> None:
+    with running_radicale(tmp_path, tls=True) as server:
+        url = server.make_calendar("alice", "work", "Work")
+        with pytest.raises(BackendError) as caught:
+            CaldavBackend("work", url).list_window(*WINDOW, TZ)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert "self-signed certificate" in message
+        assert "ca_bundle" in message and "verify = false" in message
+        # With the server's certificate named, or the check turned off, it works.
+        put_user_event(server, url, "a.ics", user_event("a@x", "Interview"))
+        trusted = CaldavBackend("work", url, ca_bundle=str(tmp_path / "server.pem"))
+        assert [e.uid for e in trusted.list_window(*WINDOW, TZ).events] == ["a@x"]
+        unchecked = CaldavBackend("work", url, verify=False)
+        assert [e.uid for e in unchecked.list_window(*WINDOW, TZ).events] == ["a@x"]
+
+
+# ---- accounts: discovery and list_calendars
+
+
+def test_list_calendars_on_the_server_root(radicale_auth: RadicaleServer) -> None:
+    radicale_auth.make_calendar("alice", "home", "Home")
+    radicale_auth.make_calendar("alice", "tasks", "Tasks", components=("VTODO",))
+    radicale_auth.make_calendar("alice", "work-auth-2", "Work two")
+    calendars = list_calendars(radicale_auth.root, "alice", USERS["alice"], True, None)
+    by_name = {info.display_name: info for info in calendars}
+    assert {"Home", "Tasks", "Work two"} <= set(by_name)
+    assert by_name["Home"].url == radicale_auth.url("/alice/home/")
+    assert by_name["Home"].holds_events and by_name["Home"].writable
+    assert not by_name["Tasks"].holds_events
+    # A calendar's own URL lists just that calendar.
+    assert list_calendars(by_name["Home"].url, "alice", USERS["alice"], True, None) == [by_name["Home"]]
+
+
+def test_root_url_with_one_calendar_uses_it(radicale_auth: RadicaleServer) -> None:
+    only = radicale_auth.make_calendar("bob", "only", "Only one")
+    backend = CaldavBackend("bob", radicale_auth.root, username="bob", password=USERS["bob"])
+    assert backend.collection() == only
+    assert backend.list_window(*WINDOW, TZ).events == []
+
+
+def test_root_url_with_several_calendars_names_them(radicale_auth: RadicaleServer) -> None:
+    radicale_auth.make_calendar("alice", "home2", "Home two")
+    radicale_auth.make_calendar("alice", "work2", "Work two bis")
+    backend = CaldavBackend("acct", radicale_auth.root, username="alice", password=USERS["alice"])
+    with pytest.raises(BackendError) as caught:
+        backend.list_window(*WINDOW, TZ)
+    message = str(caught.value)
+    assert radicale_auth.url("/alice/home2/") in message and radicale_auth.url("/alice/work2/") in message
+    assert "put one of them in url" in message and "followup-cal calendars" in message
+
+
+def test_authenticated_round_trip(radicale_auth: RadicaleServer) -> None:
+    url = radicale_auth.make_calendar("alice", "round-trip", "Round trip")
+    backend = CaldavBackend("work", url, username="alice", password=USERS["alice"])
+    created = backend.create(draft())
+    listed = backend.list_window(*WINDOW, TZ).events
+    assert [(e.uid, e.reminder) for e in listed] == [(created.uid, created.reminder)]
+    backend.delete(listed[0])
+    assert backend.list_window(*WINDOW, TZ).events == []
+
+
+# ---- marks survive the server's round trip
+
+
+def test_issued_record_with_two_kinds_reads_back_as_both(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend
+) -> None:
+    path = put_user_event(
+        radicale,
+        calendar_url,
+        "user-1.ics",
+        user_event(
+            "interview-1@example.com",
+            "Interview with ACME",
+            START,
+            "ATTENDEE;CN=Jane Doe;PARTSTAT=ACCEPTED:mailto:jane@acme.example",
+            "X-OTHER-APP-PROP;X-PARAM=kept:some value",
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            "DESCRIPTION:Interview soon",
+            "TRIGGER:-PT15M",
+            "END:VALARM",
+        ),
+    )
+    [event] = backend.list_window(*WINDOW, TZ).events
+    both = frozenset({Kind.THANK_YOU, Kind.CHECK_IN})
+    backend.write_marks(event.href, event.etag, [MarkUpdate(None, both)])
+
+    [marked] = backend.list_window(*WINDOW, TZ).events
+    assert marked.issued == both
+    assert marked.tagged
+    raw = stored(radicale, path).decode()
+    assert "X-FOLLOWUP-CAL-ISSUED:thank-you\\,check-in" in raw
+    for kept in ("X-OTHER-APP-PROP;X-PARAM=kept:some value", "TRIGGER:-PT15M", "CN=Jane Doe"):
+        assert kept in raw
+    # A second write with the same record changes nothing on the server.
+    before = stored(radicale, path)
+    backend.write_marks(marked.href, marked.etag, [MarkUpdate(None, both)])
+    assert stored(radicale, path) == before
+
+
+def test_source_with_a_semicolon_survives(backend: CaldavBackend) -> None:
+    occurrence = source_key("series-7@example.com", datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    assert ";" in occurrence
+    written = draft(source=occurrence)
+    backend.create(written)
+    [event] = backend.list_window(*WINDOW, TZ).events
+    assert event.reminder is not None
+    assert event.reminder.source == occurrence
+    assert event.reminder.fingerprint == written.fingerprint
+    assert backend.find(written.uid, None, TZ) == event
+
+
+# ---- conditional writes
+
+
+def test_create_twice_is_already_exists(backend: CaldavBackend) -> None:
+    backend.create(draft())
+    with pytest.raises(AlreadyExists):
+        backend.create(draft())
+
+
+def test_create_with_a_uid_stored_under_another_name(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend
+) -> None:
+    written = draft()
+    put_user_event(radicale, calendar_url, "elsewhere.ics", user_event(written.uid, "Someone else's"))
+    with pytest.raises(AlreadyExists):
+        backend.create(written)
+    assert len(object_paths(radicale, calendar_url)) == 1
+
+
+def test_concurrent_edit_before_tagging_is_detected(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend
+) -> None:
+    path = put_user_event(radicale, calendar_url, "user-1.ics", user_event("i-1@x", "Interview"))
+    [event] = backend.list_window(*WINDOW, TZ).events
+    edited = user_event("i-1@x", "Interview (moved to room 4)")
+    put_user_event(radicale, calendar_url, "user-1.ics", edited)
+
+    with pytest.raises(PreconditionFailed):
+        backend.write_marks(event.href, event.etag, [MarkUpdate(None, frozenset({Kind.THANK_YOU}))])
+    after = stored(radicale, path)
+    assert b"room 4" in after
+    assert b"X-FOLLOWUP-CAL" not in after and b"CATEGORIES" not in after
+
+
+def test_concurrent_edit_of_a_reminder_is_never_overwritten(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend
+) -> None:
+    created = backend.create(draft())
+    path = created.href
+    user_version = stored(radicale, path).replace(b"SUMMARY:Send a thank-you note", b"SUMMARY:My own text")
+    put_user_event(radicale, calendar_url, path.rsplit("/", 1)[1], user_version)
+
+    with pytest.raises(PreconditionFailed):
+        backend.update_reminder(created, draft(summary="New text"))
+    with pytest.raises(PreconditionFailed):
+        backend.delete(created)
+    assert b"SUMMARY:My own text" in stored(radicale, path)
+
+
+def test_delete_of_a_gone_object_is_fine(backend: CaldavBackend) -> None:
+    created = backend.create(draft())
+    backend.delete(created)
+    backend.delete(created)
+    assert backend.find(created.uid, None, TZ) is None
+
+
+def test_find_looks_outside_any_window(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend
+) -> None:
+    far = datetime(2029, 5, 5, 10, 0, tzinfo=TZ)
+    put_user_event(radicale, calendar_url, "far.ics", user_event("far-away@x", "Interview", far))
+    put_user_event(radicale, calendar_url, "near.ics", user_event("far-away@x.longer", "Other"))
+    found = backend.find("far-away@x", None, TZ)
+    assert found is not None and found.uid == "far-away@x" and found.start == far
+    assert backend.find("far-away", None, TZ) is None
+    assert backend.find("nobody@x", None, TZ) is None
+
+
+def test_find_an_occurrence_of_a_series(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend
+) -> None:
+    series = user_event(
+        "weekly@x", "Interview loop", START, "RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE:20261208T080000Z"
+    )
+    put_user_event(radicale, calendar_url, "weekly.ics", series)
+    third = datetime(2026, 12, 15, 8, 0, tzinfo=UTC)
+    found = backend.find("weekly@x", third, TZ)
+    assert found is not None and found.recurrence_id == third
+    assert backend.find("weekly@x", datetime(2026, 12, 8, 8, 0, tzinfo=UTC), TZ) is None
+    occurrences = backend.list_window(*WINDOW, TZ).events
+    assert sorted(e.recurrence_id for e in occurrences if e.recurrence_id) == [
+        datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+        third,
+    ]
+
+
+# ---- requests: one REPORT per window, retries where safe
+
+
+def test_one_report_per_window(proxy: FlakyProxy, calendar_url: str, radicale: RadicaleServer) -> None:
+    put_user_event(radicale, calendar_url, "a.ics", user_event("a@x", "Interview A"))
+    put_user_event(
+        radicale, calendar_url, "b.ics", user_event("b@x", "Interview B", START + timedelta(days=1))
+    )
+    backend = CaldavBackend("work", proxy.url(calendar_url), retry=FAST_RETRY)
+    backend.collection()
+    proxy.log.clear()
+    assert len(backend.list_window(*WINDOW, TZ).events) == 2
+    assert proxy.log == ["REPORT"]
+
+
+def test_reads_are_retried_after_503_and_429(proxy: FlakyProxy, calendar_url: str) -> None:
+    backend = CaldavBackend("work", proxy.url(calendar_url), retry=FAST_RETRY)
+    backend.collection()
+    proxy.faults = [Fault("REPORT", 503), Fault("REPORT", 429, headers={"Retry-After": "0"})]
+    proxy.log.clear()
+    assert backend.list_window(*WINDOW, TZ).events == []
+    assert proxy.log == ["REPORT"] * 3
+
+
+def test_reads_give_up_after_bounded_tries(proxy: FlakyProxy, calendar_url: str) -> None:
+    backend = CaldavBackend("work", proxy.url(calendar_url), retry=FAST_RETRY)
+    backend.collection()
+    proxy.faults = [Fault("REPORT", 502, times=10)]
+    proxy.log.clear()
+    with pytest.raises(TransientError, match="HTTP 502"):
+        backend.list_window(*WINDOW, TZ)
+    assert proxy.log == ["REPORT"] * FAST_RETRY.attempts
+
+
+def test_create_whose_answer_was_lost_is_not_duplicated(
+    proxy: FlakyProxy, calendar_url: str, radicale: RadicaleServer
+) -> None:
+    backend = CaldavBackend("work", proxy.url(calendar_url), retry=FAST_RETRY)
+    proxy.faults = [Fault("PUT", 502, forward_first=True)]
+    event = backend.create(draft())
+    assert event.reminder is not None and event.etag
+    assert proxy.log.count("PUT") == 2  # the retry met 412 and read the object back
+    assert object_paths(radicale, calendar_url) == [event.href]
+
+
+def test_tagging_whose_answer_was_lost_succeeds_once(
+    proxy: FlakyProxy, calendar_url: str, radicale: RadicaleServer
+) -> None:
+    path = put_user_event(radicale, calendar_url, "u.ics", user_event("u@x", "Interview"))
+    backend = CaldavBackend("work", proxy.url(calendar_url), retry=FAST_RETRY)
+    [event] = backend.list_window(*WINDOW, TZ).events
+    proxy.faults = [Fault("PUT", 503, forward_first=True)]
+    backend.write_marks(event.href, event.etag, [MarkUpdate(None, frozenset({Kind.THANK_YOU}))])
+    assert stored(radicale, path).count(b"X-FOLLOWUP-CAL-ISSUED") == 1
