@@ -378,3 +378,38 @@ def test_apply_marks_on_a_missing_uid_is_an_error() -> None:
 
     with pytest.raises(NotFound):
         ical.apply_marks(SIMPLE, "other", [MarkUpdate(None, frozenset())])
+
+
+def test_an_override_shows_the_tag_of_its_series() -> None:
+    moved = datetime(2026, 3, 23, 8, tzinfo=UTC)
+    marked = ical.apply_marks(SERIES, "weekly@example.com", [MarkUpdate(moved, frozenset({Kind.CHECK_IN}))])
+    found = ical.find_event(marked, "weekly@example.com", moved, calendar="c", href="h", etag=None, tz=BERLIN)
+    assert found is not None and found.summary.endswith("(moved far)")
+    assert found.tagged and found.issued == frozenset({Kind.CHECK_IN})
+
+
+def test_marks_without_a_master_go_on_the_matching_override() -> None:
+    data = crlf("""
+BEGIN:VCALENDAR
+BEGIN:VEVENT
+UID:no-master
+RECURRENCE-ID;TZID=Europe/Berlin:20260302T090000
+DTSTART;TZID=Europe/Berlin:20260302T100000
+SUMMARY:First
+END:VEVENT
+BEGIN:VEVENT
+UID:no-master
+RECURRENCE-ID;TZID=Europe/Berlin:20260309T090000
+DTSTART;TZID=Europe/Berlin:20260309T100000
+SUMMARY:Second
+END:VEVENT
+END:VCALENDAR
+""")
+    second = datetime(2026, 3, 9, 9, tzinfo=BERLIN)
+    marked = ical.apply_marks(data, "no-master", [MarkUpdate(second, frozenset({Kind.THANK_YOU}))])
+    assert marked.index(b"CATEGORIES:Interview") > marked.index(b"SUMMARY:First")
+    events, _ = read(marked)
+    assert [(e.summary, e.tagged, e.issued) for e in events] == [
+        ("First", False, None),
+        ("Second", True, frozenset({Kind.THANK_YOU})),
+    ]

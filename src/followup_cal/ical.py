@@ -18,6 +18,7 @@ import x_wr_timezone
 from . import ical_marks
 from .errors import BackendError
 from .model import (
+    INTERVIEW_CATEGORY,
     PROP_FINGERPRINT,
     PROP_ISSUED,
     PROP_KIND,
@@ -375,6 +376,16 @@ class _Series:
                 return candidate
         return None
 
+    def _categories(self, occurrence: icalendar.Component, source: icalendar.Component) -> tuple[str, ...]:
+        """The occurrence's categories; an override also shows the series' interview tag, which lives on
+        the master (as regular occurrences inherit it)."""
+        categories = _categories(occurrence)
+        if self.master is None or source is self.master or INTERVIEW_CATEGORY in categories:
+            return categories
+        if INTERVIEW_CATEGORY in _categories(self.master):
+            return (*categories, INTERVIEW_CATEGORY)
+        return categories
+
     def to_event(
         self, occurrence: icalendar.Component, *, calendar: str, href: str, etag: str | None
     ) -> Event:
@@ -408,7 +419,7 @@ class _Series:
             location=_text(occurrence, "LOCATION"),
             organizer=None if organizer is None else _person(organizer),
             attendees=_attendees(occurrence),
-            categories=_categories(occurrence),
+            categories=self._categories(occurrence, source),
             status=_text(occurrence, "STATUS").strip().upper(),
             issued=_issued(records, rid_key),
             reminder=_reminder_mark(occurrence),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .errors import NotFound
-from .model import INTERVIEW_CATEGORY, PROP_ISSUED, Kind, MarkUpdate, format_recurrence_id
+from .model import INTERVIEW_CATEGORY, PROP_ISSUED, Kind, MarkUpdate, Moment, format_recurrence_id
 
 _PHYSICAL_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
@@ -103,6 +104,8 @@ def content_lines(lines: Sequence[str]) -> list[ContentLine]:
         body = line.rstrip("\r\n")
         if index == 0:
             body = body.lstrip("\ufeff")
+        if not body and current:
+            continue  # an empty line inside a folded value; icalendar skips it too
         if body[:1] in (" ", "\t") and current:
             current.append(body[1:])
             continue
@@ -210,20 +213,22 @@ def _has_interview(span: ComponentSpan) -> bool:
     return False
 
 
-def _target_span(spans: list[ComponentSpan], recurrence_id_text: str | None) -> ComponentSpan:
+def _target_span(spans: list[ComponentSpan], recurrence_id: Moment | None) -> ComponentSpan:
     """The master VEVENT holds the marks; without a master, the occurrence's own override does."""
     for span in spans:
         if span.value("RECURRENCE-ID") is None:
             return span
-    for span in spans:
-        if recurrence_id_text is not None and _rid_text(span) == recurrence_id_text:
-            return span
+    if recurrence_id is not None:
+        # The text may be in UTC or in the wall-clock time of its TZID (or floating), which is how
+        # the occurrence was read, so either form identifies it.
+        wanted = {format_recurrence_id(recurrence_id), recurrence_id.strftime("%Y%m%dT%H%M%S")}
+        if not isinstance(recurrence_id, datetime):
+            wanted = {recurrence_id.strftime("%Y%m%d")}
+        for span in spans:
+            raw = (span.value("RECURRENCE-ID") or "").strip().upper()
+            if raw in wanted:
+                return span
     return spans[0]
-
-
-def _rid_text(span: ComponentSpan) -> str | None:
-    raw = span.value("RECURRENCE-ID")
-    return None if raw is None else raw.strip().upper()
 
 
 def apply_marks(data: bytes, uid: str, updates: Sequence[MarkUpdate]) -> bytes:
@@ -236,8 +241,7 @@ def apply_marks(data: bytes, uid: str, updates: Sequence[MarkUpdate]) -> bytes:
     newline = detect_newline(text)
     by_target: dict[int, tuple[ComponentSpan, list[MarkUpdate]]] = {}
     for update in updates:
-        occurrence = None if update.recurrence_id is None else format_recurrence_id(update.recurrence_id)
-        target = _target_span(spans, occurrence)
+        target = _target_span(spans, update.recurrence_id)
         by_target.setdefault(target.first, (target, []))[1].append(update)
     # Edit from the bottom up so earlier line indexes stay valid.
     for _, (span, span_updates) in sorted(by_target.items(), reverse=True):

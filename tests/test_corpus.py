@@ -1,0 +1,134 @@
+"""Real calendar files from other programs (../shared/ics-corpus) in a vdir: reading never fails as a
+whole, what cannot be read is reported by file name, and tagging any readable event changes nothing but
+the tag."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from followup_cal import ical
+from followup_cal.backends.vdir import VdirBackend
+from followup_cal.model import PROP_ISSUED, Event, Kind, Listing, MarkUpdate, Moment
+
+TZ = ZoneInfo("Europe/Berlin")
+WINDOW = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+# Files with VEVENTs that legitimately have no occurrence and no problem (checked by hand).
+NO_OCCURRENCE = {
+    "khal-event_dt_rrule_until_before_start.ics",  # RRULE UNTIL before DTSTART: an empty series
+}
+
+
+@pytest.fixture(scope="module")
+def corpus_vdir(ics_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    for source in sorted(ics_corpus.rglob("*.ics")):
+        name = "-".join(source.relative_to(ics_corpus).parts)
+        shutil.copyfile(source, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def listing(corpus_vdir: Path) -> Listing:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # icalendar warns about guessed vendor TZIDs
+        return VdirBackend("corpus", corpus_vdir).list_window(*WINDOW, TZ)
+
+
+def test_every_corpus_file_is_read_or_reported(corpus_vdir: Path, listing: Listing) -> None:
+    names = {path.name for path in corpus_vdir.iterdir()}
+    assert len(names) > 150
+    read = {event.href for event in listing.events}
+    reported = {problem.where for problem in listing.problems}
+    assert reported <= names and read <= names
+    with_events = {name for name in names if b"BEGIN:VEVENT" in (corpus_vdir / name).read_bytes().upper()}
+    assert with_events - read - reported == NO_OCCURRENCE
+    # Files that are broken as a whole are reported, each under its own name.
+    for broken in (
+        "khal-invalid_tzoffset.ics",
+        "icalendar-calendars-big_bad_calendar.ics",
+        "icalendar-calendars-fuzz_testcase_invalid_month.ics",
+        "khal-event_dt_local_missing_tz.ics",
+        "khal-without_uid.ics",
+    ):
+        assert broken in reported and broken not in read
+    # Odd but readable ones are read.
+    for fine in (
+        "khal-tz_windows_format.ics",
+        "khal-event_dt_recuid_no_master.ics",
+        "khal-event_dt_no_end.ics",
+    ):
+        assert fine in read
+    print(f"corpus: {len(names)} files, {len(read)} read, {len(reported)} reported")
+
+
+def _properties(component: icalendar.Component) -> list[tuple[str, bytes]]:
+    items = []
+    for name, value in component.property_items(recursive=False, sorted=False):
+        if name in ("BEGIN", "END"):
+            continue
+        items.append((name, value.to_ical() if hasattr(value, "to_ical") else str(value).encode()))
+    return sorted(items)
+
+
+def _without_marks(component: icalendar.Component) -> list[tuple[str, bytes]]:
+    return [
+        (name, value)
+        for name, value in _properties(component)
+        if name != PROP_ISSUED and not (name == "CATEGORIES" and value == b"Interview")
+    ]
+
+
+def _occurrences(listing: Listing) -> dict[str, dict[str, set[Moment | None]]]:
+    found: dict[str, dict[str, set[Moment | None]]] = defaultdict(lambda: defaultdict(set))
+    for event in listing.events:
+        found[event.href][event.uid].add(event.recurrence_id)
+    return found
+
+
+def _first_occurrence(events: list[Event], uid: str) -> Moment | None:
+    rids = [event.recurrence_id for event in events if event.uid == uid]
+    return rids[len(rids) // 2]
+
+
+def test_marks_on_every_readable_event_change_nothing_else(corpus_vdir: Path, listing: Listing) -> None:
+    checked = 0
+    for href, uids in sorted(_occurrences(listing).items()):
+        data = (corpus_vdir / href).read_bytes()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            before_events, before_problems = ical.read_events(
+                data, calendar="c", href=href, etag=None, tz=TZ, start=WINDOW[0], end=WINDOW[1]
+            )
+            for uid in sorted(uids):
+                rid = _first_occurrence(before_events, uid)
+                update = MarkUpdate(rid, frozenset({Kind.THANK_YOU}))
+                marked = ical.apply_marks(data, uid, [update])
+                before = icalendar.Calendar.from_ical(data, multiple=True)
+                after = icalendar.Calendar.from_ical(marked, multiple=True)
+                pairs = [
+                    pair
+                    for cals in zip(before, after, strict=True)
+                    for pair in zip(cals[0].walk(), cals[1].walk(), strict=True)
+                ]
+                for old, new in pairs:
+                    assert old.name == new.name
+                    assert _without_marks(new) == _properties(old), (href, uid, old.name)
+                after_events, after_problems = ical.read_events(
+                    marked, calendar="c", href=href, etag=None, tz=TZ, start=WINDOW[0], end=WINDOW[1]
+                )
+                assert len(after_events) == len(before_events), href
+                assert len(after_problems) == len(before_problems), href
+                [tagged] = [e for e in after_events if e.uid == uid and e.recurrence_id == rid]
+                assert tagged.tagged and tagged.issued == frozenset({Kind.THANK_YOU}), (href, uid)
+                assert ical.apply_marks(marked, uid, [MarkUpdate(rid, None)]) == data, (href, uid)
+                checked += 1
+    assert checked > 100
