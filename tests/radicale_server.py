@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -149,13 +151,27 @@ def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
+def _memory_backed_temp() -> str | None:
+    """/dev/shm when there is one: Radicale fsyncs every write, which costs ~40 ms on a disk."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 @contextmanager
 def running_radicale(
-    folder: Path, users: dict[str, str] | None = None, *, tls: bool = False
+    folder: Path | None = None, users: dict[str, str] | None = None, *, tls: bool = False
 ) -> Iterator[RadicaleServer]:
-    """Starts Radicale with its storage in ``folder``; with ``users`` (name -> password) it requires
-    htpasswd Basic authentication, otherwise none. With ``tls`` it serves HTTPS with a self-signed
-    certificate (``folder / "server.pem"``). Stops it on exit."""
+    """Starts Radicale with its storage in ``folder`` (default: a new temporary folder, removed
+    afterwards); with ``users`` (name -> password) it requires htpasswd Basic authentication, otherwise
+    none. With ``tls`` it serves HTTPS with a self-signed certificate (``folder / "server.pem"``).
+    Stops it on exit."""
+    if folder is None:
+        with (
+            tempfile.TemporaryDirectory(prefix="radicale-", dir=_memory_backed_temp()) as temporary,
+            running_radicale(Path(temporary), users, tls=tls) as server,
+        ):
+            yield server
+        return
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     args = [

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from backend_contract import BackendContract
+from calendar_user import CalendarUser, CallbackStore
 from followup_cal.backends.caldav_backend import CaldavBackend, list_calendars
 from followup_cal.errors import (
     AlreadyExists,
@@ -28,8 +31,11 @@ from followup_cal.errors import (
     TransientError,
 )
 from followup_cal.http import RetryPolicy
+from followup_cal.ical import uids_in
 from followup_cal.model import Kind, MarkUpdate, ReminderDraft, reminder_uid, source_key
 from radicale_server import RadicaleServer, free_port, running_radicale
+from scenarios import SyncScenarios, World
+from test_backends_local import user_event_ical, user_href
 
 TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
@@ -42,14 +48,14 @@ FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
 
 @pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
-    with running_radicale(tmp_path_factory.mktemp("radicale-open")) as server:
+def radicale() -> Iterator[RadicaleServer]:
+    with running_radicale() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def radicale_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
-    with running_radicale(tmp_path_factory.mktemp("radicale-auth"), USERS) as server:
+def radicale_auth() -> Iterator[RadicaleServer]:
+    with running_radicale(users=USERS) as server:
         yield server
 
 
@@ -499,3 +505,118 @@ def test_tagging_whose_answer_was_lost_succeeds_once(
     proxy.faults = [Fault("PUT", 503, forward_first=True)]
     backend.write_marks(event.href, event.etag, [MarkUpdate(None, frozenset({Kind.THANK_YOU}))])
     assert stored(radicale, path).count(b"X-FOLLOWUP-CAL-ISSUED") == 1
+
+
+# ---- the shared contract and the end-to-end scenario, on Radicale
+
+
+class RadicaleHarness:
+    """Seeds and changes a user's events with plain HTTP, as another CalDAV client would."""
+
+    def __init__(
+        self, server: RadicaleServer, calendar_url: str, backend: CaldavBackend, user: str | None
+    ) -> None:
+        self.server = server
+        self.collection = urlsplit(calendar_url).path
+        self.backend = backend
+        self.user = user
+        self.fields: dict[str, dict[str, Any]] = {}
+
+    def _put(self, uid: str) -> None:
+        data = user_event_ical(uid, **self.fields[uid])
+        status, _, body = self.server.request(
+            "PUT",
+            self.collection + user_href(uid),
+            data,
+            user=self.user,
+            headers={"Content-Type": "text/calendar"},
+        )
+        assert status in (201, 204), body
+
+    def add_user_event(
+        self, uid: str, summary: str, start: datetime, end: datetime | None, **more: Any
+    ) -> None:
+        self.fields[uid] = {"summary": summary, "start": start, "end": end, **more}
+        self._put(uid)
+
+    def modify_user_event(self, uid: str, **changes: Any) -> None:
+        self.fields[uid].update(changes)
+        self._put(uid)
+
+    def delete_user_event(self, uid: str) -> None:
+        status, _, _ = self.server.request("DELETE", self.collection + user_href(uid), user=self.user)
+        assert status in (200, 204)
+
+
+class TestRadicaleContract(BackendContract):
+    @pytest.fixture
+    def harness(self, radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend) -> RadicaleHarness:
+        return RadicaleHarness(radicale, calendar_url, backend, None)
+
+
+class TestRadicaleWithPasswordContract(BackendContract):
+    @pytest.fixture
+    def harness(self, radicale_auth: RadicaleServer) -> RadicaleHarness:
+        url = radicale_auth.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+        backend = CaldavBackend("work", url, username="alice", password=USERS["alice"], retry=FAST_RETRY)
+        return RadicaleHarness(radicale_auth, url, backend, "alice")
+
+
+def collection_store(server: RadicaleServer, calendar_url: str) -> CallbackStore:
+    collection = urlsplit(calendar_url).path
+
+    def get(href: str) -> bytes:
+        return stored(server, collection + href)
+
+    def put(href: str, data: bytes) -> None:
+        put_user_event(server, calendar_url, href, data)
+
+    def remove(href: str) -> None:
+        assert server.request("DELETE", collection + href)[0] in (200, 204)
+
+    def hrefs() -> list[str]:
+        return [path.rsplit("/", 1)[1] for path in object_paths(server, calendar_url)]
+
+    return CallbackStore(hrefs, get, put, remove)
+
+
+class TestRadicaleScenarios(SyncScenarios):
+    @pytest.fixture
+    def world(self, radicale: RadicaleServer, calendar_url: str) -> World:
+        backend = CaldavBackend("cal", calendar_url, retry=FAST_RETRY)
+        return World(backend, CalendarUser(collection_store(radicale, calendar_url)))
+
+
+def _content_lines_without_marks(data: bytes) -> list[str]:
+    unfolded = data.decode().replace("\r\n ", "").replace("\r\n\t", "")
+    return sorted(
+        line
+        for line in unfolded.splitlines()
+        if not line.startswith("X-FOLLOWUP-CAL-ISSUED") and line != "CATEGORIES:Interview"
+    )
+
+
+def test_tagging_corpus_events_keeps_everything_else(
+    radicale: RadicaleServer, calendar_url: str, backend: CaldavBackend, ics_corpus: Path
+) -> None:
+    """Every real-world file Radicale accepts as one event: after tagging, the server holds the same
+    content lines as before plus the tag and the record."""
+    collection = urlsplit(calendar_url).path
+    tagged = 0
+    for index, source in enumerate(sorted(ics_corpus.rglob("*.ics"))):
+        data = source.read_bytes()
+        if len(uids_in(data)) != 1:
+            continue  # a CalDAV object holds the components of one UID (RFC 4791 4.1)
+        path = f"{collection}corpus-{index}.ics"
+        status, _, _ = radicale.request("PUT", path, data, headers={"Content-Type": "text/calendar"})
+        if status != 201:
+            continue  # refused by Radicale (broken on purpose)
+        _, headers, before = radicale.request("GET", path)
+        etag = next(value for key, value in headers.items() if key.lower() == "etag")
+        backend.write_marks(path, etag, [MarkUpdate(None, frozenset({Kind.THANK_YOU}))])
+        after = stored(radicale, path)
+        assert b"X-FOLLOWUP-CAL-ISSUED:thank-you" in after, source
+        assert _content_lines_without_marks(after) == _content_lines_without_marks(before), source
+        radicale.request("DELETE", path)
+        tagged += 1
+    assert tagged >= 50
