@@ -620,3 +620,17 @@ def test_tagging_corpus_events_keeps_everything_else(
         radicale.request("DELETE", path)
         tagged += 1
     assert tagged >= 50
+
+
+def test_a_calendar_for_tasks_is_refused(radicale: RadicaleServer) -> None:
+    url = radicale.make_calendar("alice", f"tasks-{uuid.uuid4().hex[:8]}", "Tasks", components=("VTODO",))
+    with pytest.raises(BackendError, match="not events"):
+        CaldavBackend("tasks", url).list_window(*WINDOW, TZ)
+
+
+def test_a_redirected_calendar_url_is_followed(proxy: FlakyProxy, calendar_url: str) -> None:
+    old_url = proxy.root + "old/place/"
+    proxy.faults = [Fault("PROPFIND", 301, headers={"Location": proxy.url(calendar_url)})]
+    backend = CaldavBackend("work", old_url, retry=FAST_RETRY)
+    assert backend.collection() == proxy.url(calendar_url)
+    assert backend.list_window(*WINDOW, TZ).events == []

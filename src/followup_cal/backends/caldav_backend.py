@@ -94,6 +94,11 @@ class CaldavBackend:
             return collection_url(with_events[0].url)
         if not calendars:
             raise BackendError(f"{label}: no calendar found there; set url to a calendar's URL")
+        if len(calendars) == 1:
+            raise BackendError(
+                f"{label} is a calendar for tasks or journals, not events; "
+                "pick another one (`followup-cal calendars` lists them)"
+            )
         names = ", ".join(f"{info.display_name} <{info.url}>" for info in with_events or calendars)
         raise BackendError(
             f"{label} is not one calendar but an account with several: {names}; put one of them in url "

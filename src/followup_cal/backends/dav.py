@@ -5,6 +5,7 @@ turned into one clear line, multistatus parsing, and calendar discovery (RFC 479
 
 from __future__ import annotations
 
+import math
 import socket
 import ssl
 import warnings
@@ -30,6 +31,9 @@ CALENDAR_PROPS = (
     "C:supported-calendar-component-set",
     "D:current-user-privilege-set",
 )
+SAFE_TO_REDIRECT = frozenset({"GET", "OPTIONS"})
+REDIRECTS = frozenset({301, 302, 307, 308})
+MAX_REDIRECTS = 5
 WRITE_PRIVILEGES = frozenset({f"{DAV}write", f"{DAV}write-content", f"{DAV}all"})
 
 
@@ -91,7 +95,7 @@ class DavSession:
             url=url,
             username=username,
             password=password,
-            timeout=int(timeout),
+            timeout=math.ceil(timeout),
             ssl_verify_cert=self.verify,
             enable_rfc6764=False,
         )
@@ -143,7 +147,9 @@ class DavSession:
                     auth=self.client.auth,
                     timeout=self.timeout,
                     verify=self.verify,
-                    allow_redirects=True,
+                    # A redirected PUT or REPORT would be re-sent without its body: only follow
+                    # redirects for requests whose meaning survives that.
+                    allow_redirects=method in SAFE_TO_REDIRECT,
                 )
         except Exception as failure:
             raise self.network_error(failure) from failure
@@ -191,7 +197,12 @@ class DavSession:
         return BackendError(f"{self.label}: request failed ({type(failure).__name__}: {_short(failure)})")
 
     def propfind(self, url: str, props: tuple[str, ...], depth: int) -> tuple[Reply, list[DavResource]]:
-        reply = self.send("PROPFIND", url, propfind_body(props), _xml_headers(Depth=str(depth)))
+        for _ in range(MAX_REDIRECTS):
+            reply = self.send("PROPFIND", url, propfind_body(props), _xml_headers(Depth=str(depth)))
+            location = reply.header("Location")
+            if reply.status not in REDIRECTS or not location:
+                break
+            url = urljoin(url, location)  # followed here, so that the body goes along
         if reply.status != 207:
             return reply, []
         return reply, self.parse(reply)
