@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,9 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     elif verbose == 1:
         level = logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not verbose:
+        # Parsers warn about odd but readable input (vendor TZIDs, ...); cron mail should not carry that.
+        warnings.filterwarnings("ignore", module=r"icalendar|recurring_ical_events|x_wr_timezone")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -148,6 +152,11 @@ def _without(settings: Settings, failed: dict[str, str]) -> Settings:
 def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
     from .errors import UsageError
 
+    if not settings.calendars:
+        raise UsageError(
+            f"no calendars configured in {settings.source}: add a [calendars.NAME] table "
+            "(see the README's Configuration section)"
+        )
     unknown = [name for name in names if name not in settings.calendars]
     if unknown:
         known = ", ".join(sorted(settings.calendars)) or "none"
@@ -182,6 +191,7 @@ def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...]) -> None:
 def clean(obj: Context, dry_run: bool) -> None:
     """Remove the reminders and tags followup-cal wrote (reminders you edited stay)."""
     settings = obj.settings()
+    _check_names(settings, ())
     result = _run(obj, settings, dry_run=dry_run, clean=True, only=())
     sys.exit(EXIT_CALENDAR_FAILED if result.failures else EXIT_OK)
 
@@ -196,6 +206,7 @@ def status(obj: Context, as_json: bool) -> None:
     from .sync import run
 
     settings = obj.settings()
+    _check_names(settings, ())
     failures: dict[str, str] = {}
     backends = open_backends(settings, failures.__setitem__)
     now = datetime.now(UTC)
