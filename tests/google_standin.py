@@ -32,6 +32,11 @@ DEFAULT_PAGE_SIZE = 250
 MAX_PAGE_SIZE = 2500
 ACCESS_TOKEN = "standin-access-token"
 REFRESH_TOKEN = "standin-refresh-token"
+AUTH_CODE = "standin-auth-code"
+GRANTED_SCOPES = (
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.readonly",
+)
 FAULT_REASONS = {
     403: ("usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
     429: ("usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
@@ -93,6 +98,9 @@ class GoogleStandin:
         self.request_log: list[LoggedRequest] = []
         self.access_tokens = {ACCESS_TOKEN}
         self.refresh_tokens = {REFRESH_TOKEN: True}  # token -> still valid
+        self.auth_codes = {AUTH_CODE}  # codes the consent screen would hand out
+        self.granted_scopes = GRANTED_SCOPES
+        self.token_requests: list[dict[str, str]] = []  # forms posted to the token endpoint (successes)
         self._calendars: dict[str, _Calendar] = {"primary": _Calendar()}
         self._faults: list[Fault] = []
         self._counter = 0
@@ -100,7 +108,7 @@ class GoogleStandin:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.standin = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     # -- lifecycle and addresses --------------------------------------------------------------------
 
@@ -593,25 +601,32 @@ class GoogleStandin:
     # -- OAuth and discovery ------------------------------------------------------------------------
 
     def _token(self, form: dict[str, list[str]]) -> tuple[int, Json]:
+        """The OAuth token endpoint: ``refresh_token`` and ``authorization_code`` (codes in auth_codes)."""
         with self.lock:
             grant = form.get("grant_type", [""])[0]
-            refresh_token = form.get("refresh_token", [""])[0]
-            if grant != "refresh_token":
+            answer: Json = {"expires_in": 3599, "token_type": "Bearer"}
+            if grant == "refresh_token":
+                if not self.refresh_tokens.get(form.get("refresh_token", [""])[0], False):
+                    return 400, {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    }
+                answer["scope"] = " ".join(self.granted_scopes)
+            elif grant == "authorization_code":
+                code = form.get("code", [""])[0]
+                if code not in self.auth_codes or not form.get("code_verifier"):
+                    return 400, {"error": "invalid_grant", "error_description": "Malformed auth code."}
+                self.auth_codes.discard(code)
+                self._counter += 1
+                answer["refresh_token"] = f"standin-refresh-{self._counter}"
+                self.refresh_tokens[answer["refresh_token"]] = True
+            else:
                 return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
-            if not self.refresh_tokens.get(refresh_token, False):
-                return 400, {
-                    "error": "invalid_grant",
-                    "error_description": "Token has been expired or revoked.",
-                }
             self._counter += 1
-            token = f"standin-access-{self._counter}"
-            self.access_tokens.add(token)
-            return 200, {
-                "access_token": token,
-                "expires_in": 3599,
-                "scope": "https://www.googleapis.com/auth/calendar.events",
-                "token_type": "Bearer",
-            }
+            answer["access_token"] = f"standin-access-{self._counter}"
+            self.access_tokens.add(answer["access_token"])
+            self.token_requests.append({k: v[0] for k, v in form.items()})
+            return 200, answer
 
     def _discovery(self) -> Json:
         import googleapiclient

@@ -72,10 +72,22 @@ def load_credentials(token_file: Path, *, calendar_name: str | None = None) -> C
         raise AuthenticationError(
             f"Cannot read the Google token at {path} ({reason}): {AUTH_AGAIN}"
         ) from None
+    token_uri = info.get("token_uri")
+    if isinstance(token_uri, str) and token_uri != credentials.token_uri and _is_loopback(token_uri):
+        # google-auth ignores the file's token_uri (a file must not send the refresh token elsewhere);
+        # a token endpoint on this machine (a local stand-in for tests) is honoured.
+        expiry = credentials.expiry
+        credentials = credentials.with_token_uri(token_uri)
+        credentials.expiry = expiry  # the copy drops it
     if not credentials.valid:
         refresh_credentials(credentials, calendar_name=calendar_name)
         save_credentials(credentials, path)
     return credentials
+
+
+def _is_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def refresh_credentials(credentials: Credentials, *, calendar_name: str | None = None) -> None:

@@ -58,6 +58,7 @@ from ..model import (
 Json = dict[str, Any]
 
 TAG_VALUE = "interview"
+MOZ_CATEGORIES = "X-MOZ-CATEGORIES"
 PAGE_SIZE = 250
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -363,7 +364,7 @@ class GoogleBackend:
             location=item.get("location") or "",
             organizer=organizer,
             attendees=attendees,
-            categories=(INTERVIEW_CATEGORY,) if private.get(GOOGLE_TAG) == TAG_VALUE else (),
+            categories=_categories(item, tagged=private.get(GOOGLE_TAG) == TAG_VALUE),
             status=str(item.get("status") or "").upper(),
             issued=_parse_issued(private.get(GOOGLE_ISSUED)),
             reminder=_reminder_mark(private),
@@ -443,6 +444,25 @@ def _is_deleted_leftover(item: Json) -> bool:
         return False
     private = (item.get("extendedProperties") or {}).get("private") or {}
     return GOOGLE_KIND in private or not (item.get("start") or item.get("originalStartTime"))
+
+
+def _categories(item: Json, *, tagged: bool) -> tuple[str, ...]:
+    """Google has no categories. Thunderbird's provider for Google Calendar keeps them in the extended
+    property ``X-MOZ-CATEGORIES`` (shared; private in old versions), a comma list with ``\\,`` escapes.
+    Our interview tag reads as the ``Interview`` category."""
+    properties = item.get("extendedProperties") or {}
+    text = (properties.get("shared") or {}).get(MOZ_CATEGORIES) or (properties.get("private") or {}).get(
+        MOZ_CATEGORIES
+    )
+    found: list[str] = []
+    if isinstance(text, str):
+        for part in re.split(r"(?<!\\),", text):
+            name = part.replace("\\,", ",").strip()
+            if name and name not in found:
+                found.append(name)
+    if tagged and not any(name.casefold() == INTERVIEW_CATEGORY.casefold() for name in found):
+        found.append(INTERVIEW_CATEGORY)
+    return tuple(found)
 
 
 def _reminder_mark(private: Json) -> ReminderMark | None:

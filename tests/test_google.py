@@ -1,0 +1,638 @@
+"""The google backend and OAuth token handling, with the real google-api-python-client talking HTTP to
+the stand-in of Calendar API v3 (tests/google_standin.py) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+import webbrowser
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from backend_contract import TZ, WINDOW_END, WINDOW_START, BackendContract, listed, make_draft, only
+from followup_cal.backends.google import GoogleBackend, list_calendars
+from followup_cal.errors import (
+    AlreadyExists,
+    AuthenticationError,
+    BackendError,
+    PreconditionFailed,
+    TransientError,
+)
+from followup_cal.google_auth import (
+    SCOPES,
+    load_credentials,
+    run_oauth_flow,
+    save_credentials,
+)
+from followup_cal.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
+from google_standin import ACCESS_TOKEN, AUTH_CODE, REFRESH_TOKEN, GoogleStandin
+
+REVOKED_LINE = (
+    "Google access for calendar 'gmail' was revoked or expired: run `followup-cal auth google` again"
+)
+PARTSTATS = {
+    "ACCEPTED": "accepted",
+    "DECLINED": "declined",
+    "TENTATIVE": "tentative",
+    "NEEDS-ACTION": "needsAction",
+}
+
+
+@pytest.fixture
+def standin() -> Iterator[GoogleStandin]:
+    with GoogleStandin() as server:
+        yield server
+
+
+def credentials_for(standin: GoogleStandin, token: str | None = ACCESS_TOKEN) -> Credentials:
+    return Credentials(
+        token=token,
+        refresh_token=REFRESH_TOKEN,
+        token_uri=standin.token_uri,
+        client_id="test-client.apps.googleusercontent.com",
+        client_secret="test-secret",
+        scopes=list(SCOPES),
+    )
+
+
+def make_backend(standin: GoogleStandin, token: str | None = ACCESS_TOKEN, **options: Any) -> GoogleBackend:
+    options.setdefault("backoff_base", 0.001)
+    return GoogleBackend(
+        "gmail",
+        credentials_for(standin, token),
+        calendar_id="primary",
+        api_endpoint=standin.api_endpoint,
+        **options,
+    )
+
+
+def google_time(moment: datetime | date) -> dict[str, str]:
+    if isinstance(moment, datetime):
+        zone = getattr(moment.tzinfo, "key", None)
+        return {"dateTime": moment.isoformat(), **({"timeZone": zone} if zone else {})}
+    return {"date": moment.isoformat()}
+
+
+class GoogleHarness:
+    """Edits the stand-in's events the way Google Calendar's own apps would (not through the backend)."""
+
+    def __init__(self, standin: GoogleStandin, backend: GoogleBackend) -> None:
+        self.standin = standin
+        self.backend = backend
+
+    def _body(self, changes: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key in ("summary", "description"):
+                body[key] = value
+            elif key in ("start", "end"):
+                body[key] = google_time(value)
+            elif key == "status":
+                body["status"] = value.lower() if value else "confirmed"
+            elif key == "categories":
+                body["extendedProperties"] = {"shared": {"X-MOZ-CATEGORIES": ",".join(value) or None}}
+            elif key == "rrule":
+                body["recurrence"] = [f"RRULE:{value}"] if value else None
+            elif key == "attendees":
+                body["attendees"] = [
+                    {"email": email, "displayName": name, "responseStatus": PARTSTATS[partstat]}
+                    for email, name, partstat in value
+                ]
+            else:
+                raise AssertionError(f"unknown field {key}")
+        return body
+
+    def add_user_event(
+        self,
+        uid: str,
+        summary: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        description: str = "",
+        categories: Sequence[str] = (),
+        rrule: str | None = None,
+        status: str | None = None,
+        attendees: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
+        fields: dict[str, Any] = {
+            "summary": summary,
+            "start": start,
+            "end": end or start + timedelta(hours=1),
+        }
+        if description:
+            fields["description"] = description
+        if categories:
+            fields["categories"] = categories
+        if rrule:
+            fields["rrule"] = rrule
+        if status:
+            fields["status"] = status
+        if attendees:
+            fields["attendees"] = attendees
+        body = self._body(fields)
+        body["iCalUID"] = uid
+        body["organizer"] = {"email": "rita@acme.example", "displayName": "Rita Recruiter"}
+        self.standin.add_event("primary", body)
+
+    def _id_of(self, uid: str) -> str:
+        for event in self.standin.events("primary"):
+            if event["iCalUID"] == uid and "recurringEventId" not in event and event["status"] != "cancelled":
+                return str(event["id"])
+        raise AssertionError(f"no event {uid}")
+
+    def modify_user_event(self, uid: str, **changes: Any) -> None:
+        self.standin.modify_event("primary", self._id_of(uid), self._body(changes))
+
+    def delete_user_event(self, uid: str) -> None:
+        self.standin.delete_event("primary", self._id_of(uid))
+
+
+@pytest.fixture
+def harness(standin: GoogleStandin) -> GoogleHarness:
+    return GoogleHarness(standin, make_backend(standin))
+
+
+class TestGoogleContract(BackendContract):
+    @pytest.fixture
+    def harness(self, standin: GoogleStandin) -> GoogleHarness:
+        return GoogleHarness(standin, make_backend(standin))
+
+    def test_list_window_expands_a_weekly_series(self, harness: Any) -> None:
+        # Google: each occurrence is an instance with its own id and etag (not one shared href).
+        harness.add_user_event(
+            "weekly@example.com",
+            "Weekly screening call",
+            datetime(2030, 2, 18, 9, tzinfo=TZ),
+            datetime(2030, 2, 18, 9, 30, tzinfo=TZ),
+            rrule="FREQ=WEEKLY;COUNT=8",
+        )
+        events = listed(harness, "weekly@example.com")
+        starts = [event.start for event in events]
+        assert starts == [datetime(2030, 3, day, 9, tzinfo=TZ) for day in (4, 11, 18, 25)]
+        assert [event.recurrence_id for event in events] == starts
+        master = harness._id_of("weekly@example.com")
+        assert [e.href for e in events] == [f"{master}_203003{d:02}T080000Z" for d in (4, 11, 18, 25)]
+
+    def test_find_after_user_deleted_is_none(self, harness: Any) -> None:
+        # Google keeps a deleted event as status "cancelled" (events.get returns it), so a deletion reads
+        # as a cancellation, which the core treats the same way.
+        self.seed_interview(harness)
+        harness.delete_user_event("interview-1@example.com")
+        found = harness.backend.find("interview-1@example.com", None, TZ)
+        assert found is not None and found.status == "CANCELLED"
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def test_paging_reads_every_page(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    backend = make_backend(standin, page_size=3)
+    for day in range(1, 9):
+        harness.add_user_event(
+            f"e{day}@example.com", f"Event {day}", datetime(2030, 3, day, 9, tzinfo=TZ), None
+        )
+    listing = backend.list_window(WINDOW_START, WINDOW_END, TZ)
+    assert sorted(e.uid for e in listing.events) == sorted(f"e{day}@example.com" for day in range(1, 9))
+    pages = standin.requests_to("GET", "/events")
+    assert len(pages) == 3
+    assert [r.query.get("pageToken") for r in pages] == [None, ["page3"], ["page6"]]
+    assert all(r.query["singleEvents"] == ["true"] and r.query["showDeleted"] == ["true"] for r in pages)
+
+
+def test_cancelled_interview_is_listed_and_deleted_reminder_is_not(harness: GoogleHarness) -> None:
+    harness.add_user_event("gone@example.com", "Interview", datetime(2030, 3, 5, 9, tzinfo=TZ), None)
+    harness.modify_user_event("gone@example.com", status="CANCELLED")
+    reminder = harness.backend.create(make_draft())
+    harness.backend.delete(reminder)
+    listing = harness.backend.list_window(WINDOW_START, WINDOW_END, TZ)
+    assert [(e.uid, e.status) for e in listing.events] == [("gone@example.com", "CANCELLED")]
+
+
+def test_mapping_of_attendees_all_day_html_and_categories(
+    harness: GoogleHarness, standin: GoogleStandin
+) -> None:
+    standin.add_event(
+        "primary",
+        {
+            "iCalUID": "allday@example.com",
+            "summary": "Onsite interview",
+            "description": "Decision by<br>March 20 &amp; more<br><b>#interview</b>",
+            "start": {"date": "2030-03-14"},
+            "end": {"date": "2030-03-15"},
+            "attendees": [
+                {"email": "me@example.org", "self": True, "responseStatus": "declined"},
+                {
+                    "email": "room@resource.calendar.google.com",
+                    "resource": True,
+                    "responseStatus": "accepted",
+                },
+                {"email": "bob@acme.example", "optional": True},
+            ],
+            "extendedProperties": {
+                "shared": {"X-MOZ-CATEGORIES": "Jobs,Work\\,Life"},
+                "private": {GOOGLE_TAG: "interview", GOOGLE_ISSUED: "check-in"},
+            },
+        },
+    )
+    event = only(harness, "allday@example.com")
+    assert event.start == date(2030, 3, 14) and event.end == date(2030, 3, 15) and event.all_day
+    assert event.notes == "Decision by\nMarch 20 & more\n#interview"
+    assert event.categories == ("Jobs", "Work,Life", "Interview") and event.tagged
+    assert event.issued == frozenset({Kind.CHECK_IN})
+    assert [(a.email, a.partstat, a.cutype, a.role) for a in event.attendees] == [
+        ("me@example.org", "DECLINED", "INDIVIDUAL", "REQ-PARTICIPANT"),
+        ("room@resource.calendar.google.com", "ACCEPTED", "RESOURCE", "REQ-PARTICIPANT"),
+        ("bob@acme.example", "", "INDIVIDUAL", "OPT-PARTICIPANT"),
+    ]
+    assert event.organizer is not None and event.organizer.email == "me@example.com"
+
+
+def test_find_an_occurrence_far_outside_the_window(harness: GoogleHarness) -> None:
+    harness.add_user_event(
+        "daily@example.com",
+        "Daily standup interview",
+        datetime(2030, 1, 1, 9, tzinfo=TZ),
+        None,
+        rrule="FREQ=DAILY;INTERVAL=2;UNTIL=20301231T000000Z",
+    )
+    occurrence = datetime(2030, 7, 2, 9, tzinfo=TZ)  # summer time: 07:00 UTC
+    found = harness.backend.find("daily@example.com", occurrence, TZ)
+    assert found is not None and found.start == occurrence and found.recurrence_id == occurrence
+    assert found.href.endswith("_20300702T070000Z")
+    assert harness.backend.find("daily@example.com", datetime(2030, 7, 3, 9, tzinfo=TZ), TZ) is None
+
+
+def test_find_a_deleted_occurrence_reads_as_cancelled(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    harness.add_user_event(
+        "weekly@example.com", "Interview loop", datetime(2030, 3, 4, 9, tzinfo=TZ), None, rrule="FREQ=WEEKLY"
+    )
+    second = listed(harness, "weekly@example.com")[1]
+    standin.delete_event("primary", second.href)
+    found = harness.backend.find("weekly@example.com", second.recurrence_id, TZ)
+    assert found is not None and found.status == "CANCELLED" and found.start == second.start
+    assert len(listed(harness, "weekly@example.com")) == 4  # the cancelled one is listed, as cancelled
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def test_create_sends_the_reminder_fields(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    draft = make_draft(url="https://jobs.acme.example/42")
+    harness.backend.create(draft)
+    (insert,) = standin.requests_to("POST", "/events")
+    assert insert.query["sendUpdates"] == ["none"]
+    body = insert.body
+    assert body["id"] == body["iCalUID"] == draft.uid
+    assert body["transparency"] == "transparent" and body["visibility"] == "private"
+    assert body["reminders"] == {"useDefault": False, "overrides": [{"method": "popup", "minutes": 0}]}
+    assert body["extendedProperties"]["private"] == {
+        "followupCalKind": "thank-you",
+        "followupCalSource": draft.source,
+        "followupCalFingerprint": draft.fingerprint,
+    }
+    assert body["source"]["url"] == "https://jobs.acme.example/42"
+
+
+def test_insert_of_a_deleted_id_is_already_exists(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    draft = make_draft()
+    harness.backend.delete(harness.backend.create(draft))
+    with pytest.raises(AlreadyExists):
+        harness.backend.create(draft)
+    assert standin.request_log[-1].status == 409
+    assert harness.backend.find(draft.uid, None, TZ) is None  # deleted: gone, the core picks a new uid
+
+
+def test_writes_are_conditional_on_the_etag(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    created = harness.backend.create(make_draft())
+    harness.backend.update_reminder(created, make_draft(summary="Moved"))
+    patch = standin.requests_to("PATCH")[-1]
+    assert patch.headers["if-match"] == created.etag and patch.query["sendUpdates"] == ["none"]
+    with pytest.raises(PreconditionFailed):
+        harness.backend.delete(created)
+    delete = standin.requests_to("DELETE")[-1]
+    assert delete.status == 412 and delete.headers["if-match"] == created.etag
+
+
+def test_write_marks_patches_only_the_private_properties(
+    harness: GoogleHarness, standin: GoogleStandin
+) -> None:
+    harness.add_user_event(
+        "i@example.com", "Interview", datetime(2030, 3, 5, 9, tzinfo=TZ), None, categories=("Work",)
+    )
+    before = {k: v for k, v in standin.events("primary")[0].items() if k not in ("etag", "updated")}
+    event = only(harness, "i@example.com")
+    harness.backend.write_marks(event.href, event.etag, [MarkUpdate(None, frozenset(Kind))])
+    (patch,) = standin.requests_to("PATCH")
+    assert patch.body == {
+        "extendedProperties": {"private": {GOOGLE_TAG: "interview", GOOGLE_ISSUED: "thank-you,check-in"}}
+    }
+    assert patch.query["sendUpdates"] == ["none"] and patch.headers["if-match"] == event.etag
+    after = {k: v for k, v in standin.events("primary")[0].items() if k not in ("etag", "updated")}
+    assert after.pop("extendedProperties")["private"] == {
+        GOOGLE_TAG: "interview",
+        GOOGLE_ISSUED: "thank-you,check-in",
+    }
+    assert after == {k: v for k, v in before.items() if k != "extendedProperties"}
+
+    tagged = only(harness, "i@example.com")
+    harness.backend.write_marks(tagged.href, tagged.etag, [MarkUpdate(None, None)])
+    assert standin.events("primary")[0]["extendedProperties"] == {
+        "shared": {"X-MOZ-CATEGORIES": "Work"},
+        "private": {},
+    }
+
+
+# --- transient errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [403, 429, 500, 503])
+def test_reads_retry_rate_limits_and_server_errors(
+    harness: GoogleHarness, standin: GoogleStandin, status: int
+) -> None:
+    harness.add_user_event("i@example.com", "Interview", datetime(2030, 3, 5, 9, tzinfo=TZ), None)
+    standin.inject_faults(status, 3)
+    assert [e.uid for e in harness.backend.list_window(WINDOW_START, WINDOW_END, TZ).events] == [
+        "i@example.com"
+    ]
+    assert harness.backend.retries == 3
+    assert [r.status for r in standin.requests_to("GET", "/events")] == [status, status, status, 200]
+
+
+def test_rate_limit_error_has_googles_shape(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    standin.inject_faults(403, 1)
+    harness.backend.list_window(WINDOW_START, WINDOW_END, TZ)
+    request = urllib.request.Request(standin.api_endpoint + "calendars/primary/events")
+    request.add_header("Authorization", f"Bearer {ACCESS_TOKEN}")
+    standin.inject_faults(403, 1)
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request)
+    body = json.loads(raised.value.read())
+    assert body["error"]["code"] == 403
+    assert body["error"]["errors"][0]["reason"] == "rateLimitExceeded"
+    assert body["error"]["errors"][0]["domain"] == "usageLimits"
+
+
+def test_retries_are_bounded(standin: GoogleStandin) -> None:
+    backend = make_backend(standin, max_attempts=3)
+    standin.inject_faults(503, 10)
+    with pytest.raises(TransientError, match="Calendar 'gmail': reading events failed: Google answered 503"):
+        backend.list_window(WINDOW_START, WINDOW_END, TZ)
+    assert len(standin.request_log) == 3 and backend.retries == 2
+
+
+def test_a_retried_insert_that_had_landed_is_adopted(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    standin.inject_faults(503, 1, method="POST", after_processing=True)  # stored, but the answer is lost
+    draft = make_draft()
+    created = harness.backend.create(draft)
+    assert created.uid == draft.uid and created.reminder is not None
+    assert [r.status for r in standin.requests_to("POST")] == [503, 409]
+    assert harness.backend.retries == 1
+    assert [e["id"] for e in standin.events("primary")] == [draft.uid]
+
+
+def test_unconditional_writes_are_not_retried(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    created = harness.backend.create(make_draft())
+    standin.inject_faults(503, 1)
+    with pytest.raises(TransientError):
+        harness.backend.update_reminder(
+            type(created)(**{**created.__dict__, "etag": None}), make_draft(summary="Other")
+        )
+    assert len(standin.requests_to("PATCH")) == 1
+
+
+def test_conditional_writes_are_retried(harness: GoogleHarness, standin: GoogleStandin) -> None:
+    created = harness.backend.create(make_draft())
+    standin.inject_faults(429, 2, method="PATCH")
+    updated = harness.backend.update_reminder(created, make_draft(summary="Other"))
+    assert updated.summary == "Other" and harness.backend.retries == 2
+
+
+def test_connection_failure_is_a_backend_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    credentials = Credentials(token=ACCESS_TOKEN)
+    backend = GoogleBackend(
+        "gmail",
+        credentials,
+        api_endpoint=f"http://127.0.0.1:{port}/calendar/v3",
+        backoff_base=0.001,
+        max_attempts=2,
+    )
+    with pytest.raises(BackendError, match="cannot reach Google Calendar"):
+        backend.list_window(WINDOW_START, WINDOW_END, TZ)
+
+
+# --- authentication ----------------------------------------------------------------------------------
+
+
+def test_expired_access_token_is_refreshed_by_the_client(standin: GoogleStandin) -> None:
+    backend = make_backend(standin, token=None)
+    assert backend.list_window(WINDOW_START, WINDOW_END, TZ).events == []
+    assert [r["grant_type"] for r in standin.token_requests] == ["refresh_token"]
+
+
+def test_revoked_grant_is_one_clear_line(standin: GoogleStandin) -> None:
+    backend = make_backend(standin, token=None)
+    standin.revoke()
+    with pytest.raises(AuthenticationError) as raised:
+        backend.list_window(WINDOW_START, WINDOW_END, TZ)
+    assert str(raised.value) == REVOKED_LINE
+
+
+def test_grant_revoked_while_the_access_token_was_in_use(standin: GoogleStandin) -> None:
+    backend = make_backend(standin)
+    backend.list_window(WINDOW_START, WINDOW_END, TZ)
+    standin.revoke()  # the access token stops working (401); the client refreshes, Google says invalid_grant
+    with pytest.raises(AuthenticationError) as raised:
+        backend.create(make_draft())
+    assert str(raised.value) == REVOKED_LINE
+
+
+def write_token(path: Path, standin: GoogleStandin, *, expired: bool) -> None:
+    credentials = credentials_for(standin, token="old-access-token")
+    credentials.expiry = datetime(2000, 1, 1) if expired else datetime(2999, 1, 1)
+    save_credentials(credentials, path)
+
+
+def test_token_file_is_saved_with_mode_0600(tmp_path: Path, standin: GoogleStandin) -> None:
+    path = tmp_path / "sub" / "google-token.json"
+    write_token(path, standin, expired=False)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text())["refresh_token"] == REFRESH_TOKEN
+    assert os.listdir(path.parent) == ["google-token.json"]  # no temporary file left behind
+    path.chmod(0o644)
+    write_token(path, standin, expired=False)  # rewriting tightens the mode again
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_load_credentials_refreshes_an_expired_token_and_saves_it(
+    tmp_path: Path, standin: GoogleStandin
+) -> None:
+    path = tmp_path / "google-token.json"
+    write_token(path, standin, expired=True)
+    credentials = load_credentials(path)
+    assert credentials.token.startswith("standin-access-") and credentials.valid
+    saved = json.loads(path.read_text())
+    assert saved["token"] == credentials.token and saved["token_uri"] == standin.token_uri
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert standin.token_requests[0]["refresh_token"] == REFRESH_TOKEN
+
+
+def test_load_credentials_keeps_a_valid_token_without_network(tmp_path: Path, standin: GoogleStandin) -> None:
+    path = tmp_path / "google-token.json"
+    write_token(path, standin, expired=False)
+    assert load_credentials(path).token == "old-access-token"
+    assert standin.token_requests == []
+
+
+def test_load_credentials_revoked(tmp_path: Path, standin: GoogleStandin) -> None:
+    path = tmp_path / "google-token.json"
+    write_token(path, standin, expired=True)
+    standin.revoke()
+    with pytest.raises(AuthenticationError) as raised:
+        load_credentials(path, calendar_name="gmail")
+    assert str(raised.value) == REVOKED_LINE
+
+
+def test_load_credentials_missing_or_broken_file(tmp_path: Path) -> None:
+    with pytest.raises(
+        AuthenticationError, match=r"No Google token at .*: run `followup-cal auth google` first"
+    ):
+        load_credentials(tmp_path / "nothing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"token": "x"}')
+    with pytest.raises(AuthenticationError, match="not an authorized-user token"):
+        load_credentials(broken)
+
+
+def client_secrets(tmp_path: Path, standin: GoogleStandin) -> Path:
+    path = tmp_path / "client_secret.json"
+    installed = {
+        "client_id": "test-client.apps.googleusercontent.com",
+        "client_secret": "test-secret",
+        "auth_uri": standin.url + "auth",
+        "token_uri": standin.token_uri,
+        "redirect_uris": ["http://localhost"],
+    }
+    path.write_text(json.dumps({"installed": installed}))
+    return path
+
+
+def test_oauth_flow_without_browser(
+    tmp_path: Path, standin: GoogleStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the stand-in's token endpoint is plain http
+    shown: list[str] = []
+
+    def paste_redirect(_prompt: str) -> str:
+        url = next(line for line in shown[0].splitlines() if line.startswith("http"))
+        query = parse_qs(urlsplit(url).query)
+        assert query["scope"] == [" ".join(SCOPES)] and query["access_type"] == ["offline"]
+        return f"{query['redirect_uri'][0]}?state={query['state'][0]}&code={AUTH_CODE}&scope=x"
+
+    token_file = tmp_path / "token.json"
+    run_oauth_flow(
+        client_secrets(tmp_path, standin),
+        token_file,
+        open_browser=False,
+        show=shown.append,
+        ask=paste_redirect,
+    )
+    saved = json.loads(token_file.read_text())
+    assert saved["refresh_token"].startswith("standin-refresh-")
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    assert load_credentials(token_file).refresh_token == saved["refresh_token"]
+
+
+def test_oauth_flow_without_browser_rejects_another_state(
+    tmp_path: Path, standin: GoogleStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    with pytest.raises(AuthenticationError, match="another authorisation attempt"):
+        run_oauth_flow(
+            client_secrets(tmp_path, standin),
+            tmp_path / "token.json",
+            open_browser=False,
+            show=lambda _text: None,
+            ask=lambda _prompt: f"http://127.0.0.1:8976/?state=forged&code={AUTH_CODE}",
+        )
+    assert not (tmp_path / "token.json").exists()
+
+
+class ConsentingBrowser(webbrowser.BaseBrowser):
+    """A user who approves the consent screen: the browser lands on the loopback redirect with a code."""
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        query = parse_qs(urlsplit(url).query)
+        redirect = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code={AUTH_CODE}"
+        threading.Thread(target=lambda: urllib.request.urlopen(redirect).read(), daemon=True).start()
+        return True
+
+
+def test_oauth_flow_with_loopback_browser(
+    tmp_path: Path,
+    standin: GoogleStandin,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    webbrowser.register("followup-cal-test", None, ConsentingBrowser("followup-cal-test"))
+    token_file = tmp_path / "token.json"
+    run_oauth_flow(
+        client_secrets(tmp_path, standin), token_file, open_browser=True, browser="followup-cal-test"
+    )
+    assert json.loads(token_file.read_text())["refresh_token"].startswith("standin-refresh-")
+    assert "redirect_uri=http%3A%2F%2Flocalhost%3A" in capsys.readouterr().out
+
+
+def test_list_calendars(standin: GoogleStandin) -> None:
+    standin.add_calendar("jobs@group.calendar.google.com")
+    found = list_calendars(credentials_for(standin), standin.api_endpoint)
+    assert found == [
+        ("me@example.com", "me@example.com", True),
+        ("jobs@group.calendar.google.com", "jobs@group.calendar.google.com", False),
+    ]
+
+
+# --- lazy import -------------------------------------------------------------------------------------
+
+
+LAZY_IMPORT_CHECK = """
+import sys
+import followup_cal.backends.google as google, followup_cal.google_auth
+eager = {"googleapiclient", "google_auth_oauthlib", "httplib2"} & {m.split(".")[0] for m in sys.modules}
+assert not eager, eager
+assert "google.oauth2" not in sys.modules and "google.auth" not in sys.modules, "google-auth loaded"
+from google.oauth2.credentials import Credentials
+google.GoogleBackend("gmail", Credentials(token="t"), api_endpoint=sys.argv[1])
+assert "googleapiclient.discovery" in sys.modules
+"""
+
+
+def test_google_libraries_load_only_when_a_backend_is_built(standin: GoogleStandin) -> None:
+    command = [sys.executable, "-c", LAZY_IMPORT_CHECK, standin.api_endpoint]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_times_are_in_the_events_zone(harness: GoogleHarness) -> None:
+    harness.add_user_event(
+        "ny@example.com", "Interview", datetime(2030, 3, 5, 9, tzinfo=ZoneInfo("America/New_York")), None
+    )
+    event = only(harness, "ny@example.com")
+    assert event.start == datetime(2030, 3, 5, 14, tzinfo=ZoneInfo("UTC"))
+    assert getattr(event.start, "tzinfo", None) == ZoneInfo("America/New_York")
