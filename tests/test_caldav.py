@@ -6,7 +6,9 @@ to fail (503, 429, an answer lost after the request went through) or needs to co
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -41,6 +43,7 @@ TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 USERS = {"alice": "alice-secret-pw", "bob": "bob-secret-pw"}
+DIGEST_REALM = "followup-cal test"
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
 
@@ -143,6 +146,8 @@ class FlakyProxy:
         self.target = urlsplit(target)
         self.faults: list[Fault] = []
         self.log: list[str] = []
+        self.digest_user: tuple[str, str] | None = None  # (name, password): demand Digest auth
+        self.nonce = uuid.uuid4().hex
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -152,6 +157,15 @@ class FlakyProxy:
             def handle_any(self) -> None:
                 proxy.log.append(self.command)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.digest_user and not proxy.digest_ok(self.command, self.headers.get("Authorization")):
+                    self.send_response(401)
+                    self.send_header(
+                        "WWW-Authenticate",
+                        f'Digest realm="{DIGEST_REALM}", nonce="{proxy.nonce}", qop="auth"',
+                    )
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 fault = next((f for f in proxy.faults if f.method == self.command and f.times > 0), None)
                 if fault is not None:
                     fault.times -= 1
@@ -200,6 +214,22 @@ class FlakyProxy:
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+
+    def digest_ok(self, method: str, header: str | None) -> bool:
+        """Checks an RFC 7616 Digest answer (MD5, qop=auth)."""
+        assert self.digest_user is not None
+        if not header or not header.startswith("Digest "):
+            return False
+        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header[len("Digest ") :]))
+        name, password = self.digest_user
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        ha1 = md5(f"{name}:{DIGEST_REALM}:{password}")
+        ha2 = md5(f"{method}:{fields.get('uri', '')}")
+        expected = md5(f"{ha1}:{self.nonce}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
+        return fields.get("username") == name and fields.get("response") == expected
 
     def url(self, real_url: str) -> str:
         return self.root + urlsplit(real_url).path.lstrip("/")
@@ -634,3 +664,16 @@ def test_a_redirected_calendar_url_is_followed(proxy: FlakyProxy, calendar_url: 
     backend = CaldavBackend("work", old_url, retry=FAST_RETRY)
     assert backend.collection() == proxy.url(calendar_url)
     assert backend.list_window(*WINDOW, TZ).events == []
+
+
+def test_digest_authentication(proxy: FlakyProxy, calendar_url: str) -> None:
+    proxy.digest_user = ("carol", "carol-digest-pw")
+    url = proxy.url(calendar_url)
+    backend = CaldavBackend("work", url, username="carol", password="carol-digest-pw", retry=FAST_RETRY)
+    created = backend.create(draft())
+    assert [e.uid for e in backend.list_window(*WINDOW, TZ).events] == [created.uid]
+    backend.delete(created)
+    assert backend.find(created.uid, None, TZ) is None
+    wrong = CaldavBackend("work", url, username="carol", password="not-it")
+    with pytest.raises(AuthenticationError, match="check the username and password"):
+        wrong.list_window(*WINDOW, TZ)
