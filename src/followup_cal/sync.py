@@ -147,7 +147,8 @@ def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
 
     if isinstance(action, Create):
         draft = action.draft
-        return f'{verb("wrote", "would write")} {draft.kind} "{draft.summary}" at {text.when_text(draft.start, tz)}'
+        at = text.when_text(draft.start, tz)
+        return f'{verb("wrote", "would write")} {draft.kind} "{draft.summary}" at {at}'
     if isinstance(action, Update):
         was = action.existing.start
         now_at = text.when_text(action.draft.start, tz)
@@ -167,7 +168,8 @@ def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
         )
     event = action.interview
     if action.issued is None:
-        return f'{verb("untagged", "would untag")} "{text.clean(event.summary, 60)}" at {text.when_text(event.start, tz)}'
+        at = text.when_text(event.start, tz)
+        return f'{verb("untagged", "would untag")} "{text.clean(event.summary, 60)}" at {at}'
     if not event.tagged:
         return (
             f'{verb("tagged", "would tag")} "{text.clean(event.summary, 60)}" at '
