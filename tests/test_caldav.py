@@ -6,15 +6,10 @@ to fail (503, 429, an answer lost after the request went through) or needs to co
 
 from __future__ import annotations
 
-import hashlib
-import http.client
-import re
-import threading
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +19,7 @@ import pytest
 
 from backend_contract import BackendContract
 from calendar_user import CalendarUser, CallbackStore
+from dav_proxy import Fault, FlakyProxy
 from followup_cal.backends.caldav_backend import CaldavBackend, list_calendars
 from followup_cal.errors import (
     AlreadyExists,
@@ -43,7 +39,6 @@ TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 USERS = {"alice": "alice-secret-pw", "bob": "bob-secret-pw"}
-DIGEST_REALM = "followup-cal test"
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
 
@@ -108,8 +103,6 @@ def stored(server: RadicaleServer, path: str) -> bytes:
 def object_paths(server: RadicaleServer, calendar_url: str) -> list[str]:
     status, _, body = server.request("PROPFIND", urlsplit(calendar_url).path, headers={"Depth": "1"})
     assert status == 207
-    import xml.etree.ElementTree as ET
-
     hrefs = [h.text or "" for h in ET.fromstring(body).iter("{DAV:}href")]
     return sorted(h for h in hrefs if h.endswith(".ics"))
 
@@ -127,116 +120,6 @@ def draft(source: str = "interview-1@example.com", summary: str = "Send a thank-
         description="Thank each interviewer within 24 hours.",
         alarm_description="Thank-you note",
     )
-
-
-# ---- a forwarding proxy that can fail on purpose
-
-
-@dataclass
-class Fault:
-    method: str
-    status: int
-    times: int = 1
-    forward_first: bool = False  # the request reaches the server, but its answer is lost
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class FlakyProxy:
-    def __init__(self, target: str) -> None:
-        self.target = urlsplit(target)
-        self.faults: list[Fault] = []
-        self.log: list[str] = []
-        self.digest_user: tuple[str, str] | None = None  # (name, password): demand Digest auth
-        self.nonce = uuid.uuid4().hex
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def handle_any(self) -> None:
-                proxy.log.append(self.command)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if proxy.digest_user and not proxy.digest_ok(self.command, self.headers.get("Authorization")):
-                    self.send_response(401)
-                    self.send_header(
-                        "WWW-Authenticate",
-                        f'Digest realm="{DIGEST_REALM}", nonce="{proxy.nonce}", qop="auth"',
-                    )
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                fault = next((f for f in proxy.faults if f.method == self.command and f.times > 0), None)
-                if fault is not None:
-                    fault.times -= 1
-                    if fault.forward_first:
-                        proxy.forward(self.command, self.path, body, dict(self.headers.items()))
-                    self.send_response(fault.status)
-                    for key, value in fault.headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                status, headers, answer = proxy.forward(
-                    self.command, self.path, body, dict(self.headers.items())
-                )
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in (
-                        "transfer-encoding",
-                        "connection",
-                        "content-length",
-                        "date",
-                        "server",
-                    ):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            do_GET = do_PUT = do_DELETE = do_REPORT = do_PROPFIND = do_OPTIONS = handle_any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.root = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def forward(
-        self, method: str, path: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        connection = http.client.HTTPConnection(self.target.hostname or "", self.target.port, timeout=10)
-        headers = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
-        try:
-            connection.request(method, path, body or None, headers)
-            response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            connection.close()
-
-    def digest_ok(self, method: str, header: str | None) -> bool:
-        """Checks an RFC 7616 Digest answer (MD5, qop=auth)."""
-        assert self.digest_user is not None
-        if not header or not header.startswith("Digest "):
-            return False
-        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header[len("Digest ") :]))
-        name, password = self.digest_user
-
-        def md5(text: str) -> str:
-            return hashlib.md5(text.encode()).hexdigest()
-
-        ha1 = md5(f"{name}:{DIGEST_REALM}:{password}")
-        ha2 = md5(f"{method}:{fields.get('uri', '')}")
-        expected = md5(f"{ha1}:{self.nonce}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
-        return fields.get("username") == name and fields.get("response") == expected
-
-    def url(self, real_url: str) -> str:
-        return self.root + urlsplit(real_url).path.lstrip("/")
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
