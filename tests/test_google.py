@@ -38,6 +38,7 @@ from followup_cal.google_auth import (
 )
 from followup_cal.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
 from google_standin import ACCESS_TOKEN, AUTH_CODE, REFRESH_TOKEN, GoogleStandin
+from scenarios import SyncScenarios, World
 
 REVOKED_LINE = (
     "Google access for calendar 'gmail' was revoked or expired: run `followup-cal auth google` again"
@@ -67,10 +68,12 @@ def credentials_for(standin: GoogleStandin, token: str | None = ACCESS_TOKEN) ->
     )
 
 
-def make_backend(standin: GoogleStandin, token: str | None = ACCESS_TOKEN, **options: Any) -> GoogleBackend:
+def make_backend(
+    standin: GoogleStandin, token: str | None = ACCESS_TOKEN, name: str = "gmail", **options: Any
+) -> GoogleBackend:
     options.setdefault("backoff_base", 0.001)
     return GoogleBackend(
-        "gmail",
+        name,
         credentials_for(standin, token),
         calendar_id="primary",
         api_endpoint=standin.api_endpoint,
@@ -636,3 +639,101 @@ def test_times_are_in_the_events_zone(harness: GoogleHarness) -> None:
     event = only(harness, "ny@example.com")
     assert event.start == datetime(2030, 3, 5, 14, tzinfo=ZoneInfo("UTC"))
     assert getattr(event.start, "tzinfo", None) == ZoneInfo("America/New_York")
+
+
+# --- the shared end-to-end scenario ------------------------------------------------------------------
+
+
+class StoredJson:
+    """One stored Google event as the scenarios compare it (``to_ical`` gives its exact stored bytes)."""
+
+    def __init__(self, resource: dict[str, Any]) -> None:
+        self.resource = resource
+
+    def to_ical(self) -> bytes:
+        return json.dumps(self.resource, sort_keys=True).encode()
+
+
+class GoogleCalendarUser:
+    """The scenarios' CalendarUser on Google: edits events as Google Calendar's own apps do."""
+
+    def __init__(self, standin: GoogleStandin, calendar_id: str = "primary") -> None:
+        self.standin = standin
+        self.calendar_id = calendar_id
+
+    def snapshot(self) -> dict[str, bytes]:
+        return {e["id"]: StoredJson(e).to_ical() for e in self.standin.events(self.calendar_id)}
+
+    def _resource(self, uid: str) -> dict[str, Any]:
+        for event in self.standin.events(self.calendar_id):
+            if event["iCalUID"] == uid and "recurringEventId" not in event:
+                return event
+        raise KeyError(uid)
+
+    def components(self, uid: str) -> list[StoredJson]:
+        return [StoredJson(self._resource(uid))]
+
+    def add(
+        self,
+        uid: str,
+        summary: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        description: str = "",
+        organizer: tuple[str, str] | None = None,
+        attendees: Sequence[tuple[str, str, str]] = (),
+        rrule: str | None = None,
+        categories: Sequence[str] = (),
+    ) -> None:
+        body: dict[str, Any] = {
+            "iCalUID": uid,
+            "summary": summary,
+            "start": google_time(start),
+            "end": google_time(end or start + timedelta(hours=1)),
+        }
+        if description:
+            body["description"] = description
+        if organizer:
+            body["organizer"] = {"email": organizer[0], "displayName": organizer[1]}
+        if attendees:
+            body["attendees"] = [
+                {"email": email, "displayName": name, "responseStatus": PARTSTATS[partstat]}
+                for email, name, partstat in attendees
+            ]
+        if rrule:
+            body["recurrence"] = [f"RRULE:{rrule}"]
+        if categories:
+            body["extendedProperties"] = {"shared": {"X-MOZ-CATEGORIES": ",".join(categories)}}
+        self.standin.add_event(self.calendar_id, body)
+
+    def _patch(self, uid: str, changes: dict[str, Any]) -> None:
+        self.standin.modify_event(self.calendar_id, self._resource(uid)["id"], changes)
+
+    def move(self, uid: str, delta: timedelta) -> None:
+        resource = self._resource(uid)
+        changes = {}
+        for key in ("start", "end"):
+            moved = datetime.fromisoformat(resource[key]["dateTime"]) + delta
+            changes[key] = {**resource[key], "dateTime": moved.isoformat()}
+        self._patch(uid, changes)
+
+    def set(self, uid: str, name: str, value: str) -> None:
+        field = {"SUMMARY": "summary", "DESCRIPTION": "description", "STATUS": "status"}[name]
+        self._patch(uid, {field: value.lower() if field == "status" else value})
+
+    def append_notes(self, uid: str, more: str) -> None:
+        notes = self._resource(uid).get("description", "")
+        self._patch(uid, {"description": f"{notes}\n{more}".strip()})
+
+    def cancel(self, uid: str) -> None:
+        self.set(uid, "STATUS", "CANCELLED")
+
+    def delete(self, uid: str) -> None:
+        self.standin.delete_event(self.calendar_id, self._resource(uid)["id"])
+
+
+class TestGoogleScenarios(SyncScenarios):
+    @pytest.fixture
+    def world(self, standin: GoogleStandin) -> World:
+        return World(make_backend(standin, name="cal"), GoogleCalendarUser(standin))  # type: ignore[arg-type]
