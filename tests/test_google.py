@@ -289,6 +289,14 @@ def test_find_a_deleted_occurrence_reads_as_cancelled(harness: GoogleHarness, st
     assert len(listed(harness, "weekly@example.com")) == 4  # the cancelled one is listed, as cancelled
 
 
+def test_find_prefers_the_live_event_over_a_tombstone(harness: GoogleHarness) -> None:
+    harness.add_user_event("again@example.com", "First", datetime(2030, 3, 5, 9, tzinfo=TZ), None)
+    harness.delete_user_event("again@example.com")
+    harness.add_user_event("again@example.com", "Re-imported", datetime(2030, 3, 6, 9, tzinfo=TZ), None)
+    found = harness.backend.find("again@example.com", None, TZ)
+    assert found is not None and found.summary == "Re-imported" and found.status == "CONFIRMED"
+
+
 # --- writing -----------------------------------------------------------------------------------------
 
 

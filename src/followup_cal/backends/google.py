@@ -137,6 +137,7 @@ class GoogleBackend:
         """Looks the event up by iCalUID (deleted ones included); an occurrence of a series through
         ``events.instances`` with ``originalStart``, which finds it wherever it lies in time."""
         items = list(self._list_items({"iCalUID": uid, "showDeleted": True}, "looking up an event"))
+        items.sort(key=lambda i: i.get("status") == "cancelled")  # a live event before a tombstone
         if recurrence_id is None:
             item = next((i for i in items if not i.get("recurringEventId")), None)
             return self._found(item, tz)
