@@ -106,6 +106,12 @@ def open_backends(
 
     backends = {}
     for name, calendar in settings.calendars.items():
+        if calendar.type == "caldav" and calendar.options.get("verify") is False:
+            click.echo(
+                f"followup-cal: warning: TLS certificate checks are off for calendar '{name}' "
+                "(verify = false): anyone on the network path can read your calendar and password",
+                err=True,
+            )
         try:
             backends[name] = open_backend(calendar)
         except FollowupCalError as error:
@@ -235,6 +241,109 @@ def demo(obj: Context, out: Path | None) -> None:
     from .demo import run_demo
 
     run_demo(out, click.echo)
+
+
+@cli.command()
+@click.pass_obj
+@catch_errors
+def calendars(obj: Context) -> None:
+    """List the calendars each CalDAV account can see, to pick `url` and `reminders_to`.
+
+    \b
+    Example: point `url` at the server root, then
+      followup-cal calendars
+    and copy the URL of the calendar you want into the config.
+    """
+    from .backends.caldav_backend import list_calendars
+    from .secrets import resolve_password
+
+    settings = obj.settings()
+    accounts = [cal for cal in settings.calendars.values() if cal.type == "caldav"]
+    if not accounts:
+        click.echo(f"No CalDAV calendars in {settings.source}; only CalDAV accounts can be listed.")
+        return
+    failed = False
+    for cal in accounts:
+        options = cal.options
+        try:
+            found = list_calendars(
+                options["url"],
+                options.get("username"),
+                resolve_password(cal),
+                options.get("verify", True),
+                options.get("ca_bundle"),
+            )
+        except FollowupCalError as error:
+            if error.exit_code != EXIT_CALENDAR_FAILED:
+                raise
+            click.echo(f"followup-cal: calendar '{cal.name}': {error}", err=True)
+            failed = True
+            continue
+        click.echo(f"[calendars.{cal.name}] {options['url']}")
+        for info in found:
+            traits = ", ".join(
+                [
+                    "events" if info.holds_events else "no events",
+                    "writable" if info.writable else "read-only",
+                ]
+            )
+            click.echo(f"  {info.display_name or '(no name)'}  {info.url}  ({traits})")
+    sys.exit(EXIT_CALENDAR_FAILED if failed else EXIT_OK)
+
+
+@cli.group()
+def auth() -> None:
+    """Grant followup-cal access to an account (Google)."""
+
+
+@auth.command("google")
+@click.option(
+    "--client-secrets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The OAuth client file (desktop app) you downloaded from Google Cloud Console.",
+)
+@click.option("--no-browser", is_flag=True, help="Headless machine: print the URL and read the code back.")
+@click.option(
+    "--calendar",
+    "calendar_name",
+    metavar="NAME",
+    help="The [calendars.NAME] table whose token_file to write (default: every Google calendar's).",
+)
+@click.pass_obj
+@catch_errors
+def auth_google(obj: Context, client_secrets: Path, no_browser: bool, calendar_name: str | None) -> None:
+    """Run Google's OAuth flow and save the token (mode 0600) where the config's token_file says.
+
+    \b
+    Example:
+      followup-cal auth google --client-secrets ~/Downloads/client_secret.json
+    """
+    from .config import default_token_file
+    from .errors import ConfigError, UsageError
+    from .google_auth import run_oauth_flow
+
+    token_files: list[Path] = []
+    try:
+        settings = obj.settings()
+    except ConfigError:
+        if obj.config:
+            raise
+        settings = None
+    if settings is not None:
+        token_files = [
+            Path(cal.options["token_file"])
+            for cal in settings.calendars.values()
+            if cal.type == "google" and calendar_name in (None, cal.name)
+        ]
+    distinct = sorted(set(token_files))
+    if len(distinct) > 1:
+        raise UsageError(
+            "your Google calendars use different token_file paths: name one with --calendar NAME"
+        )
+    token_file = distinct[0] if distinct else default_token_file()
+    run_oauth_flow(client_secrets, token_file, open_browser=not no_browser)
+    click.echo(f"Saved the Google token to {token_file}. Now run: followup-cal sync --dry-run")
 
 
 def main() -> None:
