@@ -41,7 +41,7 @@ def open_backend(calendar: CalendarSettings) -> CalendarBackend:
 
         return GoogleBackend(
             calendar.name,
-            load_credentials(Path(options["token_file"])),
+            load_credentials(Path(options["token_file"]), calendar_name=calendar.name),
             calendar_id=options.get("calendar_id", "primary"),
             api_endpoint=options.get("api_endpoint"),
         )
