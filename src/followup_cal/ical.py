@@ -106,7 +106,7 @@ def read_events(
     try:
         groups, problems = _vevents_by_uid(data, calendar, href)
     except Exception as exc:
-        return [], [Problem(calendar, href, f"not a readable iCalendar file ({_brief(exc)}); skipped")]
+        return [], [Problem(calendar, href, f"not a readable iCalendar file ({_brief(exc)})")]
     events: list[Event] = []
     for uid, components in groups.items():
         try:
@@ -154,7 +154,10 @@ def find_event(
 
 
 def _brief(exc: Exception) -> str:
+    """A short reason for a user: our own checks speak for themselves; a library error names its kind."""
     text = str(exc).strip().splitlines()
+    if isinstance(exc, _Unreadable):
+        return text[0][:160] if text else "unreadable"
     return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
 
 
