@@ -121,7 +121,28 @@ def open_backends(
     return backends
 
 
-def _run(obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: tuple[str, ...]) -> RunReport:
+def _run(
+    obj: Context,
+    settings: Settings,
+    *,
+    dry_run: bool,
+    clean: bool,
+    only: tuple[str, ...],
+    force: bool = False,
+) -> RunReport:
+    from contextlib import nullcontext
+
+    from .config import config_path
+    from .lock import run_lock
+
+    # Two runs that write at once could both create the same reminder; a dry run only reads.
+    with nullcontext() if dry_run else run_lock(config_path(obj.config)):
+        return _run_unlocked(obj, settings, dry_run=dry_run, clean=clean, only=only, force=force)
+
+
+def _run_unlocked(
+    obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: tuple[str, ...], force: bool
+) -> RunReport:
     from .sync import run
 
     failures: dict[str, str] = {}
@@ -129,7 +150,14 @@ def _run(obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: 
     echo = (lambda line: None) if obj.quiet else click.echo
     usable = _without(settings, failures)
     result = run(
-        usable, backends, now=datetime.now(UTC), dry_run=dry_run, clean=clean, only=only, report=echo
+        usable,
+        backends,
+        now=datetime.now(UTC),
+        dry_run=dry_run,
+        clean=clean,
+        only=only,
+        report=echo,
+        force=force,
     )
     result.failures.update(failures)
     for problem in result.problems:
@@ -174,9 +202,12 @@ def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
 @click.option(
     "--calendar", "calendars", multiple=True, metavar="NAME", help="Only this calendar (repeatable)."
 )
+@click.option(
+    "--force", is_flag=True, help="Remove reminders even when a run would remove most of them at once."
+)
 @click.pass_obj
 @catch_errors
-def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...]) -> None:
+def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...], force: bool) -> None:
     """Tag interviews and write their follow-up reminders.
 
     Prints one line per change and nothing when nothing changed, so it suits cron:
@@ -186,7 +217,7 @@ def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...]) -> None:
     """
     settings = obj.settings()
     _check_names(settings, calendars)
-    result = _run(obj, settings, dry_run=dry_run, clean=False, only=calendars)
+    result = _run(obj, settings, dry_run=dry_run, clean=False, only=calendars, force=force)
     sys.exit(EXIT_CALENDAR_FAILED if result.failures else EXIT_OK)
 
 
