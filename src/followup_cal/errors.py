@@ -55,3 +55,7 @@ class LockedError(FollowupCalError):
     """Another followup-cal run holds the lock."""
 
     exit_code = EXIT_OK
+
+
+class MassRemovalRefused(BackendError):
+    """A run would remove most of the reminders followup-cal wrote; it stops unless ``--force``."""

@@ -17,6 +17,7 @@ from . import text
 from .backends.base import CalendarBackend
 from .detect import Detection, detect
 from .errors import AlreadyExists, BackendError, FollowupCalError, PreconditionFailed
+from .guard import check_removals
 from .model import Event, Kind, MarkUpdate, Moment, Problem, reminder_uid, split_source_key
 from .plan import InterviewPlan, plan_interviews
 from .reconcile import Action, Create, Delete, Mark, Update, plan_clean, reconcile
@@ -254,8 +255,12 @@ def run(
     clean: bool = False,
     only: Sequence[str] = (),
     report: Callable[[str], None] = lambda line: None,
+    force: bool = False,
 ) -> RunReport:
-    """Syncs (or cleans) every group; a failing group is recorded and the others go on."""
+    """Syncs (or cleans) every group; a failing group is recorded and the others go on.
+
+    A group whose run would remove most of its reminders is refused (see ``guard``) unless ``force``.
+    """
     result = RunReport()
     for group in calendar_groups(settings, only):
         try:
@@ -269,6 +274,7 @@ def run(
                         if line:
                             report(f"{group.target}: {line}")
                     break
+                check_removals(analysis.actions, len(analysis.reminders), force)
                 try:
                     execute(analysis.actions, group, backends, settings, report)
                     break
