@@ -14,3 +14,11 @@ def ics_corpus() -> Path:
     """Real calendar files from other programs (see shared/ics-corpus/README.md)."""
     assert ICS_CORPUS.is_dir(), f"{ICS_CORPUS} is missing: clone the repository next to shared/"
     return ICS_CORPUS
+
+
+@pytest.fixture(autouse=True)
+def private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lock and cache files go to a temporary folder, never the real home of whoever runs the tests."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "runtime"))
