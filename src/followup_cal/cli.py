@@ -377,5 +377,43 @@ def auth_google(obj: Context, client_secrets: Path, no_browser: bool, calendar_n
     click.echo(f"Saved the Google token to {token_file}. Now run: followup-cal sync --dry-run")
 
 
+@cli.command()
+@click.option("--cron", "kind", flag_value="cron", default=True, help="A crontab line (the default).")
+@click.option("--systemd", "kind", flag_value="systemd", help="A systemd user service and timer.")
+@click.option("--launchd", "kind", flag_value="launchd", help="A launchd agent plist (macOS).")
+@click.option(
+    "--every",
+    type=click.IntRange(1, 1440),
+    default=15,
+    show_default=True,
+    metavar="MINUTES",
+    help="How often to sync.",
+)
+@click.pass_obj
+@catch_errors
+def schedule(obj: Context, kind: str, every: int) -> None:
+    """Print a ready-to-install schedule that runs `sync` every few minutes, with absolute paths.
+
+    \b
+    Examples:
+      followup-cal schedule             a crontab line and how to add it
+      followup-cal schedule --systemd   a user service and timer
+      followup-cal schedule --launchd > ~/Library/LaunchAgents/com.followup-cal.sync.plist
+    """
+    from .config import config_path
+    from .schedule import render_cron, render_launchd, render_systemd, this_program
+
+    program = this_program(sys.argv[0])
+    config = config_path(obj.config).absolute()
+    if not config.is_file():
+        click.echo(f"followup-cal: note: no config at {config} yet; create it before the first run", err=True)
+    if kind == "systemd":
+        click.echo(render_systemd(program, config, every), nl=False)
+    elif kind == "launchd":
+        click.echo(render_launchd(program, config, every, Path.home()), nl=False)
+    else:
+        click.echo(render_cron(program, config, every), nl=False)
+
+
 def main() -> None:
     cli(prog_name="followup-cal")
