@@ -110,7 +110,7 @@ def same_user_fields(before: Event, after: Event) -> None:
 class BackendContract:
     @pytest.fixture
     def harness(self) -> BackendHarness:
-        raise NotImplementedError("a test class provides the harness fixture")
+        pytest.fail("a test class provides the harness fixture")
 
     def seed_interview(self, harness: BackendHarness, uid: str = "interview-1@example.com") -> None:
         harness.add_user_event(
