@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from .. import ical, ical_marks
-from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
+from ..errors import BackendError, NotFound, PreconditionFailed
 from ..model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
 
 _SAFE_UID = re.compile(r"[A-Za-z0-9_-]{1,200}")
@@ -109,13 +109,9 @@ class ObjectStoreBackend(ABC):
         return None
 
     def create(self, draft: ReminderDraft) -> Event:
-        for href in self._hrefs():
-            try:
-                data = self._read(href)
-            except BackendError:
-                continue
-            if data is not None and holds_uid(data, draft.uid):
-                raise AlreadyExists(f"Calendar {self.name!r} already holds an event with UID {draft.uid!r}.")
+        # The file name follows from the UID, so "If-None-Match: *" is the create-if-absent of that name:
+        # reading every other object for each new reminder would make a first sync quadratic. A copy of
+        # the UID under another name is read as a duplicate and removed by reconcile.
         href = href_for_uid(draft.uid)
         data = ical.reminder_to_ical(draft)
         self._store_new(href, data)
