@@ -80,8 +80,15 @@ def parse_recurrence_id(text_value: str | None) -> Moment | None:
 
 
 def analyse(
-    group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime
+    group: Group,
+    backends: Mapping[str, CalendarBackend],
+    settings: Settings,
+    now: datetime,
+    *,
+    clean: bool = False,
 ) -> Analysis:
+    """Reads the group's calendars and decides the actions: a sync's, or with ``clean`` the removal of
+    every unedited reminder and tag (which needs no detection, planning or lookups)."""
     start, end = window(settings, now)
     analysis = Analysis(group)
     listings = {}
@@ -89,6 +96,10 @@ def analyse(
         listings[name] = backends[name].list_window(start, end, settings.timezone)
         analysis.problems.extend(listings[name].problems)
     analysis.reminders = [e for e in listings[group.target].events if e.reminder is not None]
+    if clean:
+        analysis.events = [e for name in group.sources for e in listings[name].events if e.reminder is None]
+        analysis.actions = plan_clean(analysis.events, analysis.reminders)
+        return analysis
     interviews: list[Event] = []
     for name in group.sources:
         for event in listings[name].events:
@@ -265,9 +276,7 @@ def run(
     for group in calendar_groups(settings, only):
         try:
             for _round in range(MAX_REPLANS):
-                analysis = analyse(group, backends, settings, now)
-                if clean:
-                    analysis.actions = plan_clean(analysis.events, analysis.reminders)
+                analysis = analyse(group, backends, settings, now, clean=clean)
                 if dry_run:
                     for action in analysis.actions:
                         line = describe(action, settings, dry_run=True)
