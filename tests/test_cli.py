@@ -155,3 +155,19 @@ def test_help_loads_no_backend_library() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in output
+
+
+def test_calendar_option_opens_only_that_calendar(tmp_path: Path) -> None:
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy(FIXTURES / "future_phone_screen.ics", good / "screen.ics")
+    config = write_config(
+        tmp_path,
+        f'[calendars.good]\ntype = "vdir"\npath = "{good}"\n'
+        f'[calendars.gmail]\ntype = "google"\ntoken_file = "{tmp_path / "no-token.json"}"\n',
+    )
+    code, stdout, stderr = invoke("--config", str(config), "sync", "--calendar", "good")
+    assert (code, stderr) == (0, "")
+    assert "wrote thank-you" in stdout
+    code, _, stderr = invoke("--config", str(config), "sync")
+    assert code == 1 and "'gmail'" in stderr and "auth google" in stderr

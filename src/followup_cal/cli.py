@@ -98,14 +98,28 @@ def cli(ctx: click.Context, config: str | None, verbose: int, quiet: bool) -> No
     ctx.obj = Context(config, verbose, quiet)
 
 
-def open_backends(
-    settings: Settings, report_failure: Callable[[str, str], None]
-) -> dict[str, CalendarBackend]:
-    """One backend per configured calendar; a calendar that cannot be opened is reported and left out."""
+def open_calendars(
+    settings: Settings, only: tuple[str, ...] = ()
+) -> tuple[Settings, dict[str, CalendarBackend], dict[str, str]]:
+    """Opens the calendars a run needs: all, or with ``--calendar`` those and their reminders calendars.
+
+    Returns the settings narrowed to the calendars that can run, their backends, and a message for each
+    calendar that cannot (it failed to open, or its reminders calendar did): those are reported and the
+    others go on.
+    """
+    from dataclasses import replace
+
     from .backends import open_backend
 
+    needed = set(only or settings.calendars)
+    needed |= {
+        cal.reminders_to for name, cal in settings.calendars.items() if name in needed and cal.reminders_to
+    }
+    failures: dict[str, str] = {}
     backends = {}
     for name, calendar in settings.calendars.items():
+        if name not in needed:
+            continue
         if calendar.type == "caldav" and calendar.options.get("verify") is False:
             click.echo(
                 f"followup-cal: warning: TLS certificate checks are off for calendar '{name}' "
@@ -117,8 +131,16 @@ def open_backends(
         except FollowupCalError as error:
             if error.exit_code != EXIT_CALENDAR_FAILED:
                 raise
-            report_failure(name, str(error))
-    return backends
+            failures[name] = str(error)
+    runnable = {}
+    for name, cal in settings.calendars.items():
+        if name not in backends:
+            continue
+        if cal.reminders_to in failures:
+            failures[name] = f"its reminders calendar '{cal.reminders_to}' could not be opened"
+        else:
+            runnable[name] = cal
+    return replace(settings, calendars=runnable), backends, failures
 
 
 def _run(
@@ -145,10 +167,8 @@ def _run_unlocked(
 ) -> RunReport:
     from .sync import run
 
-    failures: dict[str, str] = {}
-    backends = open_backends(settings, failures.__setitem__)
+    usable, backends, failures = open_calendars(settings, only)
     echo = (lambda line: None) if obj.quiet else click.echo
-    usable = _without(settings, failures)
     result = run(
         usable,
         backends,
@@ -166,21 +186,6 @@ def _run_unlocked(
     for name, message in result.failures.items():
         click.echo(f"followup-cal: calendar '{name}' was not synced: {message}", err=True)
     return result
-
-
-def _without(settings: Settings, failed: dict[str, str]) -> Settings:
-    """Settings without the calendars that failed to open, and without those that send reminders to them."""
-    from dataclasses import replace
-
-    calendars = {
-        name: cal
-        for name, cal in settings.calendars.items()
-        if name not in failed and (cal.reminders_to is None or cal.reminders_to not in failed)
-    }
-    for name, cal in settings.calendars.items():
-        if name not in failed and name not in calendars:
-            failed[name] = f"its reminders calendar '{cal.reminders_to}' could not be opened"
-    return replace(settings, calendars=calendars)
 
 
 def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
@@ -244,10 +249,9 @@ def status(obj: Context, as_json: bool) -> None:
 
     settings = obj.settings()
     _check_names(settings, ())
-    failures: dict[str, str] = {}
-    backends = open_backends(settings, failures.__setitem__)
+    usable, backends, failures = open_calendars(settings)
     now = datetime.now(UTC)
-    result = run(_without(settings, failures), backends, now=now, dry_run=True)
+    result = run(usable, backends, now=now, dry_run=True)
     result.failures.update(failures)
     rows = interview_statuses(result.analyses, now)
     if as_json:
