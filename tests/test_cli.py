@@ -38,6 +38,8 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     calendar = icalendar.Calendar.from_ical(out.read_bytes())
     kinds = [str(e["X-FOLLOWUP-CAL-KIND"]) for e in calendar.walk("VEVENT") if "X-FOLLOWUP-CAL-KIND" in e]
     assert sorted(set(kinds)) == ["check-in", "thank-you"]
+    globex = next(e for e in calendar.walk("VEVENT") if str(e.get("SUMMARY")).startswith("Thank Raj & Mei"))
+    assert str(globex["URL"]).startswith("mailto:raj.patel@globex.example?subject=Thank%20you")
     mock = next(e for e in calendar.walk("VEVENT") if "Mock" in str(e.get("SUMMARY")))
     assert "Interview" not in str(mock.get("CATEGORIES", ""))
 

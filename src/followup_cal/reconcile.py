@@ -70,6 +70,7 @@ def draft_reminder(plan: InterviewPlan, kind: Kind, start: datetime, settings: S
             kind, event, settings.me, settings.timezone, plan.check_in_reason if kind is Kind.CHECK_IN else ""
         ),
         alarm_description=text.alarm_text(kind, event),
+        url=text.first_mailto(kind, event, settings.me),
     )
 
 

@@ -75,6 +75,17 @@ def summary(kind: Kind, event: Event, me: Sequence[str]) -> str:
     return f"Thank {' & '.join(names)}{extra} — {title}"
 
 
+def mail_subject(kind: Kind, title: str) -> str:
+    return f"Thank you — {title}" if kind is Kind.THANK_YOU else f"Following up — {title}"
+
+
+def first_mailto(kind: Kind, event: Event, me: Sequence[str]) -> str:
+    """The reminder's URL: a one-tap e-mail to the first interviewer, or "" when there is none."""
+    people = interviewers(event, me)
+    title = clean(event.summary, 120) or "your interview"
+    return mailto(people[0], mail_subject(kind, title)) if people else ""
+
+
 def mailto(person: Person, subject: str) -> str:
     return f"mailto:{quote(person.email, safe='@')}?subject={quote(subject, safe='')}"
 
@@ -95,7 +106,7 @@ def description(kind: Kind, event: Event, me: Sequence[str], tz: ZoneInfo, check
         lines = [
             f'Send a short thank-you note for "{title}" ({when}) within 24 hours,',
             "to each interviewer:" if people else "to each interviewer (add their addresses to the event):",
-            *_people_lines(people, f"Thank you — {title}"),
+            *_people_lines(people, mail_subject(kind, title)),
             "Add anything you forgot to mention and restate your interest in the role.",
             "",
             "Did they say when they decide? Add a line to the interview's notes, e.g.",
@@ -109,7 +120,7 @@ def description(kind: Kind, event: Event, me: Sequence[str], tz: ZoneInfo, check
             *([f"Why today: {clean(check_in_reason, 160)}."] if check_in_reason else []),
             "Keep it short and friendly: thank them again, ask whether there is news on the timeline,",
             "and restate your interest. Silence is usually about their process, not about you.",
-            *_people_lines(people, f"Following up — {title}"),
+            *_people_lines(people, mail_subject(kind, title)),
             "",
             f"Heard back? Add {OUTCOME_HINT} to the interview's notes.",
         ]
