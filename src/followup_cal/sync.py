@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from . import text
 from .backends.base import CalendarBackend
 from .detect import Detection, detect
-from .errors import AlreadyExists, BackendError, FollowupCalError, PreconditionFailed
+from .errors import AlreadyExists, BackendError, FollowupCalError, NotFound, PreconditionFailed
 from .guard import check_removals
 from .model import Event, Kind, MarkUpdate, Moment, Problem, reminder_uid, split_source_key
 from .plan import InterviewPlan, plan_interviews
@@ -231,7 +231,7 @@ def execute(
             elif isinstance(action, Create) and not _create(action, target, settings.timezone):
                 failed_creates.add((action.draft.source, action.draft.kind))
                 continue
-        except PreconditionFailed as error:
+        except (PreconditionFailed, NotFound) as error:
             raise _Replan from error
         line = describe(action, settings, dry_run=False)
         if line:
@@ -249,7 +249,7 @@ def execute(
             updates.append(MarkUpdate(mark.interview.recurrence_id, issued))
         try:
             backends[calendar].write_marks(href, group_marks[0].interview.etag, updates)
-        except PreconditionFailed as error:
+        except (PreconditionFailed, NotFound) as error:
             raise _Replan from error
         for mark in group_marks:
             line = describe(mark, settings, dry_run=False)
