@@ -71,3 +71,11 @@ def test_revoked_grant_fails_only_that_calendar(tmp_path: Path, standin: GoogleS
     assert "laptop: wrote thank-you" in stdout
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and REVOKED_LINE in lines[0]
+
+
+def test_a_token_file_others_can_read_is_warned_about(tmp_path: Path, standin: GoogleStandin) -> None:
+    config = setup(tmp_path, standin)
+    (tmp_path / "google-token.json").chmod(0o644)
+    code, _, stderr = invoke(config, "sync")
+    assert code == 0
+    assert "other users can read it" in stderr and "chmod 600" in stderr

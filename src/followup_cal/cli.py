@@ -126,6 +126,12 @@ def open_calendars(
                 "(verify = false): anyone on the network path can read your calendar and password",
                 err=True,
             )
+        if calendar.type == "google":
+            from .secrets import warn_if_readable_by_others
+
+            warning = warn_if_readable_by_others(Path(calendar.options["token_file"]))
+            if warning:
+                click.echo(f"followup-cal: warning: {warning}", err=True)
         try:
             backends[name] = open_backend(calendar)
         except FollowupCalError as error:
