@@ -149,6 +149,21 @@ class CalendarUser:
         calendar.add_component(event)
         self.store.put(href, calendar.to_ical())
 
+    def add_override(self, uid: str, occurrence_start: datetime, summary: str) -> None:
+        """Renames one occurrence of a series, as an app does when "this event only" is edited."""
+        href, calendar = self._locate(uid)
+        master = next(c for c in calendar.walk("VEVENT") if str(c.get("UID")) == uid)
+        length = master.decoded("DTEND") - master.decoded("DTSTART")
+        override = icalendar.Event()
+        override.add("UID", uid)
+        override.add("DTSTAMP", icalendar.vDatetime.from_ical(_stamp()))
+        override.add("RECURRENCE-ID", occurrence_start)
+        override.add("DTSTART", occurrence_start)
+        override.add("DTEND", occurrence_start + length)
+        override.add("SUMMARY", summary)
+        calendar.add_component(override)
+        self.store.put(href, calendar.to_ical())
+
     def edit(self, uid: str, change: Callable[[icalendar.Event], None]) -> None:
         href, calendar = self._locate(uid)
         for component in calendar.walk("VEVENT"):

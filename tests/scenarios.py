@@ -261,3 +261,35 @@ class SyncScenarios:
         assert sources == {"weekly-panel;20261130T130000Z", "weekly-panel;20261207T130000Z"}
         world.sync()
         assert world.lines == []
+
+    def test_one_interview_in_a_series_does_not_make_the_series_interviews(self, world: World) -> None:
+        world.user.add(
+            "weekly-sync",
+            "Team sync",
+            local(30, 14),
+            local(30, 15),
+            rrule="FREQ=WEEKLY;COUNT=4",
+        )
+        world.user.add_override("weekly-sync", local(7, 14, month=12), "Interview with Acme")
+        world.sync()
+        assert {key[0] for key in world.reminders()} == {"weekly-sync;20261207T130000Z"}
+        world.sync()
+        assert world.lines == []
+        assert {key[0] for key in world.reminders()} == {"weekly-sync;20261207T130000Z"}
+
+    def test_a_series_the_user_tagged_stays_interviews(self, world: World) -> None:
+        world.user.add(
+            "weekly-coaching",
+            "Coaching with Acme",
+            local(30, 14),
+            local(30, 15),
+            rrule="FREQ=WEEKLY;COUNT=2",
+            categories=["Interview"],
+            organizer=("coach@acme.example", "Coach"),
+        )
+        world.sync()
+        assert len({key[0] for key in world.reminders()}) == 2
+        world.now += timedelta(days=8)
+        world.sync()
+        assert world.lines == []
+        assert len({key[0] for key in world.reminders()}) == 2

@@ -12,7 +12,7 @@ import threading
 import urllib.request
 import webbrowser
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -705,6 +705,10 @@ class GoogleCalendarUser:
         if categories:
             body["extendedProperties"] = {"shared": {"X-MOZ-CATEGORIES": ",".join(categories)}}
         self.standin.add_event(self.calendar_id, body)
+
+    def add_override(self, uid: str, occurrence_start: datetime, summary: str) -> None:
+        instance = f"{self._resource(uid)['id']}_{occurrence_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        self.standin.modify_event(self.calendar_id, instance, {"summary": summary})
 
     def _patch(self, uid: str, changes: dict[str, Any]) -> None:
         self.standin.modify_event(self.calendar_id, self._resource(uid)["id"], changes)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from followup_cal import ical
+from followup_cal import ical, ical_marks
 from followup_cal.model import (
     Kind,
     MarkUpdate,
@@ -413,3 +413,10 @@ END:VCALENDAR
         ("First", False, None),
         ("Second", True, frozenset({Kind.THANK_YOU})),
     ]
+
+
+def test_an_occurrence_tagged_with_nothing_issued_is_still_recorded() -> None:
+    record = {None: ["thank-you"], "20261207T130000Z": [], "20261214T130000Z": ["check-in"]}
+    text = ical_marks.format_issued(record)
+    assert text == "thank-you\\,@20261207T130000Z\\,check-in@20261214T130000Z"
+    assert ical_marks.parse_issued(text) == record

@@ -282,16 +282,20 @@ def _issued(components: Iterable[icalendar.Component], key: str | None) -> froze
     return frozenset(kinds) if found else None
 
 
+def _categories_of(item: Any) -> tuple[str, ...]:
+    """The values of one CATEGORIES property."""
+    cats = getattr(item, "cats", None)
+    return tuple(text for cat in (cats if cats is not None else [item]) if (text := str(cat).strip()))
+
+
 def _categories(component: icalendar.Component) -> tuple[str, ...]:
     value = component.get("CATEGORIES")
     if value is None:
         return ()
     result: list[str] = []
     for item in value if isinstance(value, list) else [value]:
-        cats = getattr(item, "cats", None)
-        for cat in cats if cats is not None else [item]:
-            text = str(cat).strip()
-            if text and text not in result:
+        for text in _categories_of(item):
+            if text not in result:
                 result.append(text)
     return tuple(result)
 
@@ -379,15 +383,31 @@ class _Series:
                 return candidate
         return None
 
-    def _categories(self, occurrence: icalendar.Component, source: icalendar.Component) -> tuple[str, ...]:
-        """The occurrence's categories; an override also shows the series' interview tag, which lives on
-        the master (as regular occurrences inherit it)."""
-        categories = _categories(occurrence)
-        if self.master is None or source is self.master or INTERVIEW_CATEGORY in categories:
-            return categories
-        if INTERVIEW_CATEGORY in _categories(self.master):
-            return (*categories, INTERVIEW_CATEGORY)
-        return categories
+    def _tag_is_ours(self) -> bool:
+        """True when the master's Interview category is followup-cal's tag line (it carries an ISSUED
+        record and a CATEGORIES property of Interview alone), not a category the user gave the series."""
+        master = self.master
+        if master is None or PROP_ISSUED not in master:
+            return False
+        value = master.get("CATEGORIES")
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        with_tag = [_categories_of(item) for item in items if INTERVIEW_CATEGORY in _categories_of(item)]
+        return bool(with_tag) and all(cats == (INTERVIEW_CATEGORY,) for cats in with_tag)
+
+    def _categories(
+        self, occurrence: icalendar.Component, source: icalendar.Component, rid_key: str | None
+    ) -> tuple[str, ...]:
+        """The occurrence's categories. The interview tag of a series lives on its master; it shows on
+        the occurrences the master's ISSUED record names (an override included), and on all of them
+        when the user gave the whole series the category."""
+        own = _categories(source if source is not self.master else occurrence)
+        if self.master is None or rid_key is None:
+            return own
+        tagged = INTERVIEW_CATEGORY in _categories(self.master)
+        if tagged and self._tag_is_ours():
+            tagged = rid_key in ical_marks.parse_issued(_x_text(self.master, PROP_ISSUED) or "")
+        without = tuple(c for c in own if c != INTERVIEW_CATEGORY or source is not self.master)
+        return (*without, INTERVIEW_CATEGORY) if tagged and INTERVIEW_CATEGORY not in without else without
 
     def to_event(
         self, occurrence: icalendar.Component, *, calendar: str, href: str, etag: str | None
@@ -422,7 +442,7 @@ class _Series:
             location=_text(occurrence, "LOCATION"),
             organizer=None if organizer is None else _person(organizer),
             attendees=_attendees(occurrence),
-            categories=self._categories(occurrence, source),
+            categories=self._categories(occurrence, source, rid_key),
             status=_text(occurrence, "STATUS").strip().upper(),
             issued=_issued(records, rid_key),
             reminder=_reminder_mark(occurrence),

@@ -194,8 +194,10 @@ def parse_issued(raw: str) -> IssuedRecord:
 def format_issued(record: IssuedRecord) -> str:
     items: list[str] = []
     for occurrence in sorted(record, key=lambda key: (key is not None, key or "")):
-        for kind in sorted(record[occurrence], key=lambda k: (_KIND_ORDER.get(k, len(_KIND_ORDER)), k)):
-            items.append(kind if occurrence is None else f"{kind}@{occurrence}")
+        kinds = sorted(record[occurrence], key=lambda k: (_KIND_ORDER.get(k, len(_KIND_ORDER)), k))
+        if occurrence is not None and not kinds:
+            items.append(f"@{occurrence}")  # this occurrence is tagged, nothing issued yet
+        items.extend(kind if occurrence is None else f"{kind}@{occurrence}" for kind in kinds)
     return "\\,".join(items)
 
 
