@@ -23,6 +23,7 @@ from google.oauth2.credentials import Credentials
 
 from backend_contract import TZ, WINDOW_END, WINDOW_START, BackendContract, listed, make_draft, only
 from followup_cal.backends.google import GoogleBackend, list_calendars
+from followup_cal.detect import detect
 from followup_cal.errors import (
     AlreadyExists,
     AuthenticationError,
@@ -37,6 +38,8 @@ from followup_cal.google_auth import (
     save_credentials,
 )
 from followup_cal.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
+from followup_cal.settings import Settings
+from followup_cal.text import interviewers
 from google_standin import ACCESS_TOKEN, AUTH_CODE, REFRESH_TOKEN, GoogleStandin
 from scenarios import SyncScenarios, World
 
@@ -252,6 +255,11 @@ def test_mapping_of_attendees_all_day_html_and_categories(
         ("bob@acme.example", "", "INDIVIDUAL", "OPT-PARTICIPANT"),
     ]
     assert event.organizer is not None and event.organizer.email == "me@example.com"
+    # Google marks the account's own attendee entry: a decline there counts without any `me` config.
+    assert [a.is_me for a in event.attendees] == [True, False, False]
+    detection = detect(event, Settings(timezone=TZ))
+    assert not detection.is_interview and detection.reason == "declined by you"
+    assert [p.email for p in interviewers(event, ())] == ["bob@acme.example"]  # no self, no room
 
 
 def test_find_an_occurrence_far_outside_the_window(harness: GoogleHarness) -> None:

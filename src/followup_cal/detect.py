@@ -131,11 +131,7 @@ def _email(address: str) -> str:
 
 
 def _declined_by_me(event: Event, me: Sequence[str]) -> bool:
-    mine = {_email(address) for address in me}
-    return any(
-        _email(attendee.email) in mine and attendee.partstat.upper() == "DECLINED"
-        for attendee in event.attendees
-    )
+    return any(a.is_user(me) and a.partstat.upper() == "DECLINED" for a in event.attendees)
 
 
 def detect(event: Event, settings: Settings) -> Detection:
@@ -208,12 +204,11 @@ def organisation(event: Event, me: Sequence[str]) -> str | None:
     or absent, the first attendee that is neither the user nor a room and has an organisation domain
     decides (free-mail attendees are skipped, not taken as "no organisation").
     """
-    mine = {_email(address) for address in me}
     organizer = event.organizer
-    if organizer is not None and organizer.email.strip() and _email(organizer.email) not in mine:
+    if organizer is not None and organizer.email.strip() and not organizer.is_user(me):
         return _organisation_domain(organizer.email)
     for attendee in event.attendees:
-        if _email(attendee.email) in mine or attendee.cutype.upper() in NON_PERSON_CUTYPES:
+        if attendee.is_user(me) or attendee.cutype.upper() in NON_PERSON_CUTYPES:
             continue
         domain = _organisation_domain(attendee.email)
         if domain is not None:

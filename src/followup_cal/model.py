@@ -6,6 +6,7 @@ Nothing here does I/O. Every datetime in these classes is timezone-aware; all-da
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -80,9 +81,15 @@ def reminder_uid(source: str, kind: Kind, attempt: int = 0) -> str:
 class Person:
     email: str
     name: str = ""
+    is_me: bool = False  # the backend knows this is the account's owner (Google's "self")
 
     def label(self) -> str:
         return self.name or self.email
+
+    def is_user(self, me: Sequence[str]) -> bool:
+        """The user: marked so by the backend, or one of the configured ``me`` addresses."""
+        address = self.email.strip().removeprefix("mailto:").removeprefix("MAILTO:").casefold()
+        return self.is_me or address in {m.strip().casefold() for m in me}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ def clean(text: str, limit: int = 200) -> str:
 
 def interviewers(event: Event, me: Sequence[str]) -> list[Person]:
     """The people to thank: attendees and the organiser, without the user, rooms and resources."""
-    mine = {address.casefold() for address in me}
     people: list[Person] = []
     seen: set[str] = set()
     candidates: list[Person] = list(event.attendees)
@@ -37,7 +36,7 @@ def interviewers(event: Event, me: Sequence[str]) -> list[Person]:
         candidates.insert(0, event.organizer)
     for person in candidates:
         address = person.email.strip().casefold()
-        if not address or address in mine or address in seen:
+        if not address or person.is_user(me) or address in seen:
             continue
         if isinstance(person, Attendee) and person.cutype in _NON_PERSON:
             continue

@@ -335,7 +335,11 @@ class GoogleBackend:
         organizer_json = item.get("organizer") or {}
         organizer = None
         if organizer_json.get("email"):
-            organizer = Person(organizer_json["email"], organizer_json.get("displayName", ""))
+            organizer = Person(
+                organizer_json["email"],
+                organizer_json.get("displayName", ""),
+                bool(organizer_json.get("self")),
+            )
         attendees = tuple(
             Attendee(
                 email=a["email"],
@@ -343,6 +347,7 @@ class GoogleBackend:
                 partstat=PARTSTATS.get(a.get("responseStatus", ""), ""),
                 cutype="RESOURCE" if a.get("resource") else "INDIVIDUAL",
                 role="OPT-PARTICIPANT" if a.get("optional") else "REQ-PARTICIPANT",
+                is_me=bool(a.get("self")),
             )
             for a in item.get("attendees", [])
             if a.get("email")
