@@ -29,6 +29,14 @@ def write_config(tmp_path: Path, calendars: str, extra: str = "[rules]\nwindow_f
     return config
 
 
+def vdir_with_screen(tmp_path: Path, name: str = "vdir") -> Path:
+    """A vdir folder holding one future phone screen."""
+    folder = tmp_path / name
+    folder.mkdir()
+    shutil.copy(FIXTURES / "future_phone_screen.ics", folder / "screen.ics")
+    return folder
+
+
 def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     out = tmp_path / "demo.ics"
     code, stdout, _ = invoke("demo", "--out", str(out))
@@ -45,9 +53,7 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
 
 
 def test_sync_is_quiet_the_second_time(tmp_path: Path) -> None:
-    folder = tmp_path / "vdir"
-    folder.mkdir()
-    shutil.copy(FIXTURES / "future_phone_screen.ics", folder / "screen.ics")
+    folder = vdir_with_screen(tmp_path)
     config = write_config(tmp_path, f'[calendars.laptop]\ntype = "vdir"\npath = "{folder}"\n')
     code, stdout, _ = invoke("--config", str(config), "sync")
     assert code == 0 and "wrote thank-you" in stdout
@@ -60,9 +66,7 @@ def test_sync_is_quiet_the_second_time(tmp_path: Path) -> None:
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
-    folder = tmp_path / "vdir"
-    folder.mkdir()
-    shutil.copy(FIXTURES / "future_phone_screen.ics", folder / "screen.ics")
+    folder = vdir_with_screen(tmp_path)
     config = write_config(tmp_path, f'[calendars.laptop]\ntype = "vdir"\npath = "{folder}"\n')
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     code, stdout, _ = invoke("--config", str(config), "sync", "--dry-run")
@@ -107,9 +111,7 @@ def test_unknown_calendar_name(tmp_path: Path) -> None:
 
 
 def test_missing_calendar_folder_fails_that_calendar_only(tmp_path: Path) -> None:
-    good = tmp_path / "good"
-    good.mkdir()
-    shutil.copy(FIXTURES / "future_phone_screen.ics", good / "screen.ics")
+    good = vdir_with_screen(tmp_path, "good")
     config = write_config(
         tmp_path,
         f'[calendars.good]\ntype = "vdir"\npath = "{good}"\n'
@@ -160,9 +162,7 @@ def test_help_loads_no_backend_library() -> None:
 
 
 def test_calendar_option_opens_only_that_calendar(tmp_path: Path) -> None:
-    good = tmp_path / "good"
-    good.mkdir()
-    shutil.copy(FIXTURES / "future_phone_screen.ics", good / "screen.ics")
+    good = vdir_with_screen(tmp_path, "good")
     config = write_config(
         tmp_path,
         f'[calendars.good]\ntype = "vdir"\npath = "{good}"\n'
