@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal.backends.base import CalendarBackend
+from followup_cal.backends.base import CalendarBackend, TracksChanges
 from followup_cal.errors import AlreadyExists, PreconditionFailed
 from followup_cal.model import (
     Event,
@@ -297,3 +297,34 @@ class BackendContract:
                 assert not event.issued
         found = harness.backend.find("weekly@example.com", second.recurrence_id, TZ)
         assert found is not None and found.issued == frozenset({Kind.CHECK_IN})
+
+    # --- change tracking (the sync cache's question: did anything change?) ---------------------------
+
+    def test_changes_since_sees_user_edits_deletions_and_own_writes(self, harness: BackendHarness) -> None:
+        backend = harness.backend
+        assert isinstance(backend, TracksChanges)
+        self.seed_interview(harness)
+        first = backend.changes_since(None)
+        assert first.changed and first.token
+        again = backend.changes_since(first.token)
+        assert not again.changed and again.token
+
+        harness.modify_user_event("interview-1@example.com", summary="Interview with ACME (moved)")
+        edited = backend.changes_since(again.token)
+        assert edited.changed and edited.token
+        assert not backend.changes_since(edited.token).changed
+
+        backend.create(make_draft())
+        written = backend.changes_since(edited.token)
+        assert written.changed and written.token
+
+        harness.delete_user_event("interview-1@example.com")
+        assert backend.changes_since(written.token).changed
+
+    def test_changes_since_a_token_it_never_gave_reads_as_changed(self, harness: BackendHarness) -> None:
+        backend = harness.backend
+        assert isinstance(backend, TracksChanges)
+        self.seed_interview(harness)
+        check = backend.changes_since("not-a-token-of-this-calendar")
+        assert check.changed and check.token
+        assert not backend.changes_since(check.token).changed

@@ -16,6 +16,7 @@ from followup_cal.backends.base import CalendarBackend
 from followup_cal.model import Event, Kind
 from followup_cal.settings import CalendarSettings, Settings
 from followup_cal.sync import RunReport, run
+from followup_cal.sync_state import SyncCache
 
 TZ = ZoneInfo("Europe/Berlin")
 ME = "me@example.com"
@@ -33,6 +34,7 @@ class World:
     user: CalendarUser
     now: datetime = NOW
     lines: list[str] = field(default_factory=list)
+    cache: SyncCache | None = None  # a run with the sync cache must end the same as one without
 
     @property
     def settings(self) -> Settings:
@@ -51,6 +53,7 @@ class World:
             dry_run=dry_run,
             clean=clean,
             report=self.lines.append,
+            cache=self.cache,
         )
         assert not report.failures, report.failures
         return report

@@ -171,10 +171,13 @@ def _run(
 def _run_unlocked(
     obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: tuple[str, ...], force: bool
 ) -> RunReport:
+    from .config import config_path
     from .sync import run
+    from .sync_state import SyncCache, cache_file
 
     usable, backends, failures = open_calendars(settings, only)
     echo = (lambda line: None) if obj.quiet else click.echo
+    cache = None if dry_run or clean else SyncCache(cache_file(config_path(obj.config)))
     result = run(
         usable,
         backends,
@@ -184,7 +187,10 @@ def _run_unlocked(
         only=only,
         report=echo,
         force=force,
+        cache=cache,
     )
+    if cache is not None:
+        cache.save()
     result.failures.update(failures)
     for problem in result.problems:
         if not obj.quiet:

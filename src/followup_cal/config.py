@@ -28,6 +28,8 @@ from .settings import WEEKDAYS, CalendarSettings, DetectSettings, Rules, Setting
 APP_NAME = "followup-cal"
 CONFIG_ENV = "FOLLOWUP_CAL_CONFIG"
 CALENDAR_TYPES = ("caldav", "google", "ics", "vdir")
+DEFAULT_CONNECTIONS = 4  # parallel writes to one CalDAV calendar; 1 = one connection, sequential writes
+MAX_CONNECTIONS = 16
 
 _TOP_KEYS = ("timezone", "me", "rules", "detect", "calendars")
 _RULE_KEYS = (
@@ -42,7 +44,16 @@ _RULE_KEYS = (
 _DETECT_KEYS = ("extra_keywords", "exclude")
 _COMMON_CALENDAR_KEYS = ("type", "reminders_to")
 _CALENDAR_KEYS = {
-    "caldav": ("url", "username", "password_env", "password_command", "keyring", "verify", "ca_bundle"),
+    "caldav": (
+        "url",
+        "username",
+        "password_env",
+        "password_command",
+        "keyring",
+        "verify",
+        "ca_bundle",
+        "connections",
+    ),
     "google": ("calendar_id", "token_file", "api_endpoint"),
     "ics": ("path",),
     "vdir": ("path",),
@@ -501,6 +512,9 @@ class _Reader:
                     (*prefix, "verify"), False, "true (or no ca_bundle): ca_bundle is used only to verify"
                 )
         options["ca_bundle"] = ca_bundle
+        options["connections"] = self.integer(
+            table, (*prefix, "connections"), 1, MAX_CONNECTIONS, DEFAULT_CONNECTIONS
+        )
         return options
 
     def _google_options(self, name: str, table: dict[str, Any]) -> dict[str, Any]:

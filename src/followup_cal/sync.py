@@ -9,19 +9,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import text
-from .backends.base import CalendarBackend
+from .backends.base import CalendarBackend, TracksChanges
 from .detect import Detection, detect
-from .errors import AlreadyExists, BackendError, FollowupCalError, NotFound, PreconditionFailed
+from .errors import BackendError, FollowupCalError
 from .guard import check_removals
-from .model import Event, Kind, MarkUpdate, Moment, Problem, reminder_uid, split_source_key
+from .model import Event, Listing, Moment, Problem, split_source_key
 from .plan import InterviewPlan, plan_interviews
-from .reconcile import Action, Create, Delete, Mark, Update, plan_clean, reconcile
+from .reconcile import Action, plan_clean, reconcile
 from .settings import Settings
+from .sync_state import LOOKAHEAD, SettledGroup, SyncCache, group_fingerprint, instant, stable_until
+from .writes import Progress, Replan, describe, execute
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Analysis:
     actions: list[Action] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    next_entry: Moment | None = None  # the first event past the window's end, when read with a lookahead
 
 
 @dataclass
@@ -86,15 +88,23 @@ def analyse(
     now: datetime,
     *,
     clean: bool = False,
+    lookahead: timedelta = timedelta(0),
 ) -> Analysis:
     """Reads the group's calendars and decides the actions: a sync's, or with ``clean`` the removal of
-    every unedited reminder and tag (which needs no detection, planning or lookups)."""
+    every unedited reminder and tag (which needs no detection, planning or lookups).
+
+    With a ``lookahead`` the calendars are read that much past the window's end, only to learn when the
+    next event enters the window (``next_entry``); what lies there is otherwise left out.
+    """
     start, end = window(settings, now)
     analysis = Analysis(group)
     listings = {}
     for name in dict.fromkeys((*group.sources, group.target)):
-        listings[name] = backends[name].list_window(start, end, settings.timezone)
-        analysis.problems.extend(listings[name].problems)
+        listing = backends[name].list_window(start, end + lookahead, settings.timezone)
+        if lookahead:
+            listing = _within(listing, end, settings.timezone, analysis)
+        listings[name] = listing
+        analysis.problems.extend(listing.problems)
     analysis.reminders = [e for e in listings[group.target].events if e.reminder is not None]
     if clean:
         analysis.events = [e for name in group.sources for e in listings[name].events if e.reminder is None]
@@ -130,6 +140,19 @@ def analyse(
     return analysis
 
 
+def _within(listing: Listing, end: datetime, tz: ZoneInfo, analysis: Analysis) -> Listing:
+    """The events of ``listing`` that start before ``end``; the earliest start of the others goes to
+    ``analysis.next_entry``."""
+    kept = Listing(problems=listing.problems)
+    for event in listing.events:
+        start = instant(event.start, tz)
+        if start < end:
+            kept.events.append(event)
+        elif analysis.next_entry is None or start < instant(analysis.next_entry, tz):
+            analysis.next_entry = event.start
+    return kept
+
+
 def _look_up(
     key: str, group: Group, backends: Mapping[str, CalendarBackend], settings: Settings
 ) -> Event | str | None:
@@ -150,113 +173,6 @@ def _look_up(
     return None
 
 
-def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
-    """The one line a user sees for an action (None for bookkeeping that is not worth a line)."""
-    tz = settings.timezone
-
-    def verb(done: str, planned: str) -> str:
-        return planned if dry_run else done
-
-    if isinstance(action, Create):
-        draft = action.draft
-        at = text.when_text(draft.start, tz)
-        return f'{verb("wrote", "would write")} {draft.kind} "{draft.summary}" at {at}'
-    if isinstance(action, Update):
-        was = action.existing.start
-        now_at = text.when_text(action.draft.start, tz)
-        if was == action.draft.start:
-            return (
-                f'{verb("updated", "would update")} {action.draft.kind} "{action.draft.summary}" at {now_at}'
-            )
-        return (
-            f'{verb("moved", "would move")} {action.draft.kind} "{action.draft.summary}" '
-            f"from {text.when_text(was, tz)} to {now_at}"
-        )
-    if isinstance(action, Delete):
-        kind = action.existing.reminder.kind if action.existing.reminder else "reminder"
-        return (
-            f'{verb("removed", "would remove")} {kind} "{action.existing.summary}" at '
-            f"{text.when_text(action.existing.start, tz)} ({action.why})"
-        )
-    event = action.interview
-    if action.issued is None:
-        at = text.when_text(event.start, tz)
-        return f'{verb("untagged", "would untag")} "{text.clean(event.summary, 60)}" at {at}'
-    if not event.tagged:
-        return (
-            f'{verb("tagged", "would tag")} "{text.clean(event.summary, 60)}" at '
-            f"{text.when_text(event.start, tz)} as an interview"
-        )
-    return None
-
-
-class _Replan(Exception):
-    pass
-
-
-def _create(action: Create, backend: CalendarBackend, tz: ZoneInfo) -> bool:
-    """Creates the reminder under the first UID the server accepts. True when it is in the calendar."""
-    draft = action.draft
-    for attempt in range(MAX_UID_ATTEMPTS):
-        candidate = replace(draft, uid=reminder_uid(draft.source, draft.kind, attempt))
-        try:
-            backend.create(candidate)
-            return True
-        except AlreadyExists:
-            found = backend.find(candidate.uid, None, tz)
-            mark = found.reminder if found is not None else None
-            if found is not None and found.status != "CANCELLED" and mark is not None:
-                # Ours already (an interrupted run, or a reminder outside the window): adopt it.
-                return mark.source == draft.source and mark.kind == draft.kind
-    raise BackendError(f"could not find a free UID for the {draft.kind} reminder of {draft.source!r}")
-
-
-def execute(
-    actions: Sequence[Action],
-    group: Group,
-    backends: Mapping[str, CalendarBackend],
-    settings: Settings,
-    report: Callable[[str], None],
-) -> None:
-    target = backends[group.target]
-    failed_creates: set[tuple[str, Kind]] = set()
-    ordered: list[Action] = [a for a in actions if isinstance(a, Delete | Update)]
-    ordered += [a for a in actions if isinstance(a, Create)]
-    for action in ordered:
-        try:
-            if isinstance(action, Delete):
-                target.delete(action.existing)
-            elif isinstance(action, Update):
-                target.update_reminder(action.existing, action.draft)
-            elif isinstance(action, Create) and not _create(action, target, settings.timezone):
-                failed_creates.add((action.draft.source, action.draft.kind))
-                continue
-        except (PreconditionFailed, NotFound) as error:
-            raise _Replan from error
-        line = describe(action, settings, dry_run=False)
-        if line:
-            report(f"{group.target}: {line}")
-    marks: dict[tuple[str, str], list[Mark]] = defaultdict(list)
-    for mark in actions:
-        if isinstance(mark, Mark):
-            marks[(mark.interview.calendar, mark.interview.href)].append(mark)
-    for (calendar, href), group_marks in marks.items():
-        updates = []
-        for mark in group_marks:
-            issued = mark.issued
-            if issued is not None:
-                issued = frozenset(k for k in issued if (mark.interview.source_key, k) not in failed_creates)
-            updates.append(MarkUpdate(mark.interview.recurrence_id, issued))
-        try:
-            backends[calendar].write_marks(href, group_marks[0].interview.etag, updates)
-        except (PreconditionFailed, NotFound) as error:
-            raise _Replan from error
-        for mark in group_marks:
-            line = describe(mark, settings, dry_run=False)
-            if line:
-                report(f"{calendar}: {line}")
-
-
 def run(
     settings: Settings,
     backends: Mapping[str, CalendarBackend],
@@ -267,16 +183,27 @@ def run(
     only: Sequence[str] = (),
     report: Callable[[str], None] = lambda line: None,
     force: bool = False,
+    cache: SyncCache | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Syncs (or cleans) every group; a failing group is recorded and the others go on.
 
     A group whose run would remove most of its reminders is refused (see ``guard``) unless ``force``.
+    With a ``cache`` (see ``sync_state``) a group whose calendars did not change since it last needed
+    nothing is not read again; ``progress`` hears of each write.
     """
     result = RunReport()
     for group in calendar_groups(settings, only):
         try:
+            tokens = None
+            if cache is not None and not dry_run and not clean:
+                settled, tokens = _settled(group, backends, settings, now, cache)
+                if settled is not None:
+                    result.problems.extend(settled.problems)
+                    continue
+            lookahead = LOOKAHEAD if tokens is not None else timedelta(0)
             for _round in range(MAX_REPLANS):
-                analysis = analyse(group, backends, settings, now, clean=clean)
+                analysis = analyse(group, backends, settings, now, clean=clean, lookahead=lookahead)
                 if dry_run:
                     for action in analysis.actions:
                         line = describe(action, settings, dry_run=True)
@@ -284,10 +211,14 @@ def run(
                             report(f"{group.target}: {line}")
                     break
                 check_removals(analysis.actions, len(analysis.reminders), force)
+                if cache is not None and tokens is not None and not analysis.actions:
+                    cache.remember(group.target, _settled_state(analysis, tokens, settings, now))
+                elif cache is not None:
+                    cache.forget(group.target)
                 try:
-                    execute(analysis.actions, group, backends, settings, report)
+                    execute(analysis.actions, group, backends, settings, report, progress)
                     break
-                except _Replan:
+                except Replan:
                     log.info("%s changed while syncing; reading it again", group.target)
             else:
                 raise BackendError(
@@ -298,3 +229,47 @@ def run(
         except FollowupCalError as error:
             result.failures[group.target] = str(error)
     return result
+
+
+def _settled(
+    group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime, cache: SyncCache
+) -> tuple[SettledGroup | None, dict[str, str] | None]:
+    """The group's settled state when it still holds (nothing changed: skip the group), and each of its
+    calendars' current change token (None when one cannot say: the cache is not used)."""
+    names = list(dict.fromkeys((*group.sources, group.target)))
+    known = cache.settled(group.target)
+    if known is not None and not known.holds(group_fingerprint(settings, names), now):
+        known = None
+    tokens: dict[str, str] = {}
+    unchanged = known is not None
+    for name in names:
+        backend = backends[name]
+        if not isinstance(backend, TracksChanges):
+            return None, None
+        check = backend.changes_since(known.tokens.get(name) if known is not None else None)
+        if check.token is None:
+            return None, None
+        tokens[name] = check.token
+        unchanged = unchanged and not check.changed
+    if unchanged and known is not None:
+        return known, tokens
+    return None, tokens
+
+
+def _settled_state(
+    analysis: Analysis, tokens: dict[str, str], settings: Settings, now: datetime
+) -> SettledGroup:
+    moments: list[Moment] = []
+    for plan in analysis.plans:
+        moments += [plan.event.start, plan.event.end or plan.event.start, plan.thank_you]
+        if plan.check_in is not None:
+            moments.append(plan.check_in)
+    moments += [reminder.start for reminder in analysis.reminders]
+    names = list(dict.fromkeys((*analysis.group.sources, analysis.group.target)))
+    return SettledGroup(
+        fingerprint=group_fingerprint(settings, names),
+        tokens=tokens,
+        checked_at=now,
+        stable_until=stable_until(now, moments, analysis.next_entry, settings),
+        problems=list(analysis.problems),
+    )

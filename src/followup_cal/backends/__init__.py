@@ -34,6 +34,7 @@ def open_backend(calendar: CalendarSettings) -> CalendarBackend:
             password=resolve_password(calendar),
             verify=options.get("verify", True),
             ca_bundle=options.get("ca_bundle"),
+            connections=options.get("connections", 1),
         )
     if calendar.type == "google":
         from ..google_auth import load_credentials

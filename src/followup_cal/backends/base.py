@@ -21,8 +21,9 @@ never retries a write whose precondition could not make the retry safe.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
@@ -64,3 +65,28 @@ class CalendarBackend(Protocol):
         """Sets (or removes) the interview tag and ISSUED record of occurrences of the object at ``href``,
         changing nothing else in it: every other property, parameter and component stays as it was."""
         ...
+
+
+@dataclass(frozen=True)
+class ChangeCheck:
+    changed: bool
+    """False only when the backend confirmed that nothing in the calendar changed since the token."""
+    token: str | None
+    """The calendar's state now, to pass to the next check; None when the backend cannot tell."""
+
+
+@runtime_checkable
+class TracksChanges(Protocol):
+    """Optional: a backend that can say cheaply (one request at most) whether its calendar changed."""
+
+    def changes_since(self, token: str | None) -> ChangeCheck:
+        """Whether anything in the whole calendar changed since ``token`` (a token from an earlier check;
+        None: no earlier check, so ``changed`` is True). Any change counts, including followup-cal's own
+        writes. A token the backend no longer accepts also reads as changed, with a fresh token."""
+        ...
+
+
+def write_connections(backend: CalendarBackend) -> int:
+    """How many writes the backend takes at once (an optional ``write_connections`` attribute; 1 when it
+    has none, as for backends whose client is not thread-safe)."""
+    return max(1, int(getattr(backend, "write_connections", 1)))

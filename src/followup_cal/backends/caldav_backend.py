@@ -20,6 +20,7 @@ from .. import ical
 from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 from ..http import DEFAULT_TIMEOUT, RetryPolicy, redact_url
 from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+from .base import ChangeCheck
 from .dav import (
     CALDAV,
     DAV,
@@ -31,11 +32,16 @@ from .dav import (
     collection_url,
     discover_calendars,
     list_calendars,
+    sync_collection_body,
+    sync_token_in,
     time_range_filter,
     uid_filter,
 )
 
 ICAL_HEADERS = {"Content-Type": "text/calendar; charset=utf-8"}
+XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
+# Answers to a sync token the server no longer accepts (RFC 6578 DAV:valid-sync-token, or gone).
+STALE_TOKEN_STATUSES = frozenset({400, 403, 409, 410, 412})
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
@@ -60,8 +66,10 @@ class CaldavBackend:
         ca_bundle: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        connections: int = 1,
     ) -> None:
         self.name = name
+        self.write_connections = connections
         self.url = url
         self._session = DavSession(
             collection_url(url),
@@ -109,6 +117,27 @@ class CaldavBackend:
         self._session.client.close()
 
     # ---- reading
+
+    def changes_since(self, token: str | None) -> ChangeCheck:
+        """RFC 6578: a sync-collection REPORT for the etags changed since ``token``; without a token, or
+        when the server refuses it, the collection's current ``DAV:sync-token`` (PROPFIND)."""
+        collection = self.collection()
+        if token is not None:
+            reply = self._session.send("REPORT", collection, sync_collection_body(token), XML_HEADERS)
+            if reply.status == 207:
+                own_path = urlsplit(collection).path.rstrip("/")
+                changed = any(
+                    urlsplit(urljoin(collection, resource.href)).path.rstrip("/") != own_path
+                    for resource in self._session.parse(reply)
+                )
+                return ChangeCheck(changed, sync_token_in(reply.body))
+            if reply.status not in STALE_TOKEN_STATUSES and reply.status != 501:
+                raise BackendError(
+                    f"{self._session.label} refused the sync-collection report (HTTP {reply.status})"
+                )
+        reply, resources = self._session.propfind(collection, ("D:sync-token",), 0)
+        current = resources[0].text(f"{DAV}sync-token") if resources else None
+        return ChangeCheck(True, current.strip() if current and current.strip() else None)
 
     def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
         body = calendar_query_body(time_range_filter(_utc_text(start), _utc_text(end)))

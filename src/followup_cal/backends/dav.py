@@ -263,6 +263,21 @@ def propfind_body(props: tuple[str, ...]) -> bytes:
     ).encode()
 
 
+def sync_collection_body(token: str) -> bytes:
+    """An RFC 6578 sync-collection REPORT asking only for the etags of what changed since ``token``."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<D:sync-collection xmlns:D="DAV:"><D:sync-token>{escape(token)}</D:sync-token>'
+        "<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"
+    ).encode()
+
+
+def sync_token_in(body: bytes) -> str | None:
+    """The new ``DAV:sync-token`` at the top of a sync-collection answer."""
+    token = ET.fromstring(body).findtext(f"{DAV}sync-token")
+    return token.strip() if token and token.strip() else None
+
+
 def calendar_query_body(event_filter: str) -> bytes:
     """A calendar-query REPORT for VEVENT objects matching ``event_filter`` (XML inside the VEVENT
     comp-filter), asking for each object's ETag and data."""

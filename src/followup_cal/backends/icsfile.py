@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from .. import ical, ical_marks
 from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+from .base import ChangeCheck
 
 
 class _File:
@@ -121,6 +122,10 @@ class IcsFileBackend:
         return dataclasses.replace(event, href=event.uid, etag=file.etag(event.uid))
 
     # --- CalendarBackend ------------------------------------------------------------------------------
+
+    def changes_since(self, token: str | None) -> ChangeCheck:
+        current = hashlib.sha256(self._load().data).hexdigest()
+        return ChangeCheck(current != token, current)
 
     def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
         file = self._load()

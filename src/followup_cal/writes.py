@@ -1,0 +1,256 @@
+"""Carrying out a group's actions: deletes and moves first, then new reminders, then the interviews'
+tags and ISSUED records, so that a record never names a reminder that is not in the calendar yet.
+
+Within each of those steps the writes are independent of each other, so a backend that takes several
+at once (``write_connections``) gets them over a small pool of threads; the steps stay in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from . import text
+from .backends.base import CalendarBackend, write_connections
+from .errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
+from .model import Kind, MarkUpdate, reminder_uid
+from .reconcile import Action, Create, Delete, Mark, Update
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .sync import Group
+
+log = logging.getLogger(__name__)
+
+MAX_UID_ATTEMPTS = 8
+
+Progress = Callable[[str, int, int], None]
+"""``progress(calendar, done, total)``: called after each write of a run that writes."""
+
+
+class Replan(Exception):
+    """Something changed under a write (an etag moved, an object vanished): read again and re-plan."""
+
+
+@dataclass
+class _Tally:
+    calendar: str
+    total: int
+    progress: Progress | None
+    done: int = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.calendar, self.done, self.total)
+
+
+def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
+    """The one line a user sees for an action (None for bookkeeping that is not worth a line)."""
+    tz = settings.timezone
+
+    def verb(done: str, planned: str) -> str:
+        return planned if dry_run else done
+
+    if isinstance(action, Create):
+        draft = action.draft
+        at = text.when_text(draft.start, tz)
+        return f'{verb("wrote", "would write")} {draft.kind} "{draft.summary}" at {at}'
+    if isinstance(action, Update):
+        was = action.existing.start
+        now_at = text.when_text(action.draft.start, tz)
+        if was == action.draft.start:
+            return (
+                f'{verb("updated", "would update")} {action.draft.kind} "{action.draft.summary}" at {now_at}'
+            )
+        return (
+            f'{verb("moved", "would move")} {action.draft.kind} "{action.draft.summary}" '
+            f"from {text.when_text(was, tz)} to {now_at}"
+        )
+    if isinstance(action, Delete):
+        kind = action.existing.reminder.kind if action.existing.reminder else "reminder"
+        return (
+            f'{verb("removed", "would remove")} {kind} "{action.existing.summary}" at '
+            f"{text.when_text(action.existing.start, tz)} ({action.why})"
+        )
+    event = action.interview
+    if action.issued is None:
+        at = text.when_text(event.start, tz)
+        return f'{verb("untagged", "would untag")} "{text.clean(event.summary, 60)}" at {at}'
+    if not event.tagged:
+        return (
+            f'{verb("tagged", "would tag")} "{text.clean(event.summary, 60)}" at '
+            f"{text.when_text(event.start, tz)} as an interview"
+        )
+    return None
+
+
+def create_reminder(action: Create, backend: CalendarBackend, tz: ZoneInfo) -> bool:
+    """Creates the reminder under the first UID the server accepts. True when it is in the calendar."""
+    draft = action.draft
+    for attempt in range(MAX_UID_ATTEMPTS):
+        candidate = replace(draft, uid=reminder_uid(draft.source, draft.kind, attempt))
+        try:
+            backend.create(candidate)
+            return True
+        except AlreadyExists:
+            found = backend.find(candidate.uid, None, tz)
+            mark = found.reminder if found is not None else None
+            if found is not None and found.status != "CANCELLED" and mark is not None:
+                # Ours already (an interrupted run, or a reminder outside the window): adopt it.
+                return mark.source == draft.source and mark.kind == draft.kind
+    raise BackendError(f"could not find a free UID for the {draft.kind} reminder of {draft.source!r}")
+
+
+def in_parallel(
+    calls: Sequence[Callable[[], bool]], workers: int, on_done: Callable[[int, bool], None]
+) -> None:
+    """Runs ``calls`` with up to ``workers`` at once, telling ``on_done(index, result)`` (in this thread)
+    as each succeeds. After the first failure no further call starts; the running ones finish, then a
+    failure is raised: a precondition failure only when no other kind happened, since re-reading the
+    calendar cannot mend a broken connection."""
+    if workers <= 1 or len(calls) <= 1:
+        for index, call in enumerate(calls):
+            on_done(index, call())
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
+        futures = {pool.submit(call): index for index, call in enumerate(calls)}
+        pending: set[Future[bool]] = set(futures)
+        failures: list[BaseException] = []
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in sorted(finished, key=futures.__getitem__):
+                error = future.exception()
+                if error is None:
+                    on_done(futures[future], future.result())
+                else:
+                    failures.append(error)
+            if failures:
+                for future in pending:
+                    future.cancel()
+    if failures:
+        raise next((f for f in failures if not isinstance(f, PreconditionFailed | NotFound)), failures[0])
+
+
+def execute(
+    actions: Sequence[Action],
+    group: Group,
+    backends: Mapping[str, CalendarBackend],
+    settings: Settings,
+    report: Callable[[str], None],
+    progress: Progress | None = None,
+) -> None:
+    """Carries out ``actions``; raises :class:`Replan` when the calendar changed under a write."""
+    try:
+        _Execution(group, backends, settings, report, progress).run(actions)
+    except (PreconditionFailed, NotFound) as error:
+        raise Replan from error
+
+
+class _Execution:
+    def __init__(
+        self,
+        group: Group,
+        backends: Mapping[str, CalendarBackend],
+        settings: Settings,
+        report: Callable[[str], None],
+        progress: Progress | None,
+    ) -> None:
+        self.group = group
+        self.backends = backends
+        self.settings = settings
+        self.report = report
+        self.tally = _Tally(group.target, 0, progress)
+
+    def run(self, actions: Sequence[Action]) -> None:
+        target = self.backends[self.group.target]
+        removals = [a for a in actions if isinstance(a, Delete | Update)]
+        creates = [a for a in actions if isinstance(a, Create)]
+        marks: dict[str, dict[str, list[Mark]]] = defaultdict(lambda: defaultdict(list))
+        for mark in actions:
+            if isinstance(mark, Mark):
+                marks[mark.interview.calendar][mark.interview.href].append(mark)
+        self.tally.total = len(removals) + len(creates) + sum(len(by_href) for by_href in marks.values())
+
+        self._phase(self.group.target, removals, [self._change_call(target, a) for a in removals])
+        tz = self.settings.timezone
+        created = self._phase(
+            self.group.target,
+            creates,
+            [lambda a=a: create_reminder(a, target, tz) for a in creates],  # type: ignore[misc]
+        )
+        failed_creates = {
+            (a.draft.source, a.draft.kind) for i, a in enumerate(creates) if created.get(i) is False
+        }
+        for calendar, by_href in marks.items():
+            backend = self.backends[calendar]
+            objects = list(by_href.items())
+            self._phase(
+                calendar,
+                [m for _href, group_marks in objects for m in group_marks],
+                [self._marks_call(backend, h, m, failed_creates) for h, m in objects],
+                spans=[len(m) for _href, m in objects],
+            )
+
+    @staticmethod
+    def _change_call(target: CalendarBackend, action: Delete | Update) -> Callable[[], bool]:
+        def call() -> bool:
+            if isinstance(action, Delete):
+                target.delete(action.existing)
+            else:
+                target.update_reminder(action.existing, action.draft)
+            return True
+
+        return call
+
+    @staticmethod
+    def _marks_call(
+        backend: CalendarBackend, href: str, marks: list[Mark], failed_creates: set[tuple[str, Kind]]
+    ) -> Callable[[], bool]:
+        def call() -> bool:
+            updates = []
+            for mark in marks:
+                issued = mark.issued
+                if issued is not None:
+                    key = mark.interview.source_key
+                    issued = frozenset(k for k in issued if (key, k) not in failed_creates)
+                updates.append(MarkUpdate(mark.interview.recurrence_id, issued))
+            backend.write_marks(href, marks[0].interview.etag, updates)
+            return True
+
+        return call
+
+    def _phase(
+        self,
+        calendar: str,
+        actions: Sequence[Action],
+        calls: Sequence[Callable[[], bool]],
+        spans: Sequence[int] | None = None,
+    ) -> dict[int, bool]:
+        """Runs one step's writes; reports, in the actions' order, each that is done (also when another
+        failed). ``spans``: how many actions each call carries out (tagging writes one object for
+        several occurrences); one each by default."""
+        spans = spans or [1] * len(calls)
+        done: dict[int, bool] = {}
+
+        def finished(index: int, ok: bool) -> None:
+            done[index] = ok
+            self.tally.tick()
+
+        try:
+            in_parallel(calls, write_connections(self.backends[calendar]), finished)
+        finally:
+            first = 0
+            for index, span in enumerate(spans):
+                if done.get(index):
+                    for action in actions[first : first + span]:
+                        line = describe(action, self.settings, dry_run=False)
+                        if line:
+                            self.report(f"{calendar}: {line}")
+                first += span
+        return done

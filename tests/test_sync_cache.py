@@ -1,0 +1,264 @@
+"""The sync cache (sync_state): a no-op sync stops after asking each calendar for changes, and deleting
+the cache never changes a result.
+
+The whole scenario suite runs again with a cache on memory, vdir and Radicale; the tests below check
+that the cache really engages, when it must let go (a user edit, time, other settings), and, with
+Hypothesis, that a calendar synced with the cache ends exactly like one synced without it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calendar_user import CalendarUser, CallbackStore, FolderStore
+from dav_proxy import FlakyProxy
+from followup_cal.backends.caldav_backend import CaldavBackend
+from followup_cal.backends.memory import MemoryBackend
+from followup_cal.backends.vdir import VdirBackend
+from followup_cal.model import Kind, Listing
+from followup_cal.settings import Settings
+from followup_cal.sync_state import SyncCache
+from radicale_server import RadicaleServer, running_radicale
+from scenarios import ME, NOW, SyncScenarios, World, local, seed_week
+from test_caldav import FAST_RETRY, collection_store
+
+
+class CountingMemory(MemoryBackend):
+    """The memory backend, counting how often the whole window is read."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.window_reads = 0
+
+    def list_window(self, start: datetime, end: datetime, tz: object) -> Listing:  # type: ignore[override]
+        self.window_reads += 1
+        return super().list_window(start, end, tz)  # type: ignore[arg-type]
+
+
+def memory_world(tmp_path: Path, *, cached: bool = True) -> World:
+    backend = CountingMemory("cal")
+    store = CallbackStore(backend.hrefs, backend.get_raw, backend.put_raw, backend.remove_raw)
+    cache = SyncCache(tmp_path / f"cache-{uuid.uuid4().hex}.json") if cached else None
+    return World(backend, CalendarUser(store), cache=cache)
+
+
+def reads(world: World) -> int:
+    assert isinstance(world.backend, CountingMemory)
+    return world.backend.window_reads
+
+
+# ---- the scenario suite, with a cache
+
+
+class TestMemoryCached(SyncScenarios):
+    @pytest.fixture
+    def world(self, tmp_path: Path) -> World:
+        return memory_world(tmp_path)
+
+
+class TestVdirCached(SyncScenarios):
+    @pytest.fixture
+    def world(self, tmp_path: Path) -> World:
+        folder = tmp_path / "cal"
+        folder.mkdir()
+        cache = SyncCache(tmp_path / "cache.json")
+        return World(VdirBackend("cal", folder), CalendarUser(FolderStore(folder)), cache=cache)
+
+
+@pytest.fixture(scope="module")
+def radicale() -> Iterator[RadicaleServer]:
+    with running_radicale() as server:
+        yield server
+
+
+class TestRadicaleCached(SyncScenarios):
+    @pytest.fixture
+    def world(self, radicale: RadicaleServer, tmp_path: Path) -> World:
+        url = radicale.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+        backend = CaldavBackend("cal", url, retry=FAST_RETRY)
+        cache = SyncCache(tmp_path / "cache.json")
+        return World(backend, CalendarUser(collection_store(radicale, url)), cache=cache)
+
+
+# ---- when the cache engages and when it lets go
+
+
+def test_a_settled_calendar_is_not_read_again(tmp_path: Path) -> None:
+    world = memory_world(tmp_path)
+    seed_week(world.user)
+    world.sync()  # writes: nothing is settled yet
+    assert world.lines
+    world.sync()  # reads everything, needs nothing: settled
+    assert world.lines == []
+    before = reads(world)
+    world.now += timedelta(minutes=15)
+    world.sync()
+    assert world.lines == [] and reads(world) == before
+
+
+def test_a_user_edit_is_seen_at_once(tmp_path: Path) -> None:
+    world = memory_world(tmp_path)
+    seed_week(world.user)
+    world.sync()
+    world.sync()
+    world.user.move("acme-screen", timedelta(days=1))
+    world.sync()
+    assert any("moved" in line for line in world.lines), world.lines
+    assert world.reminders()[("acme-screen", Kind.THANK_YOU)].start == local(1, 13, month=12)
+
+
+def test_problems_are_reported_also_when_nothing_is_read(tmp_path: Path) -> None:
+    world = memory_world(tmp_path)
+    seed_week(world.user)
+    assert isinstance(world.backend, MemoryBackend)
+    world.backend.put_raw("broken.ics", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:garbage\r\n")
+    world.sync()
+    settled = world.sync()
+    world.now += timedelta(minutes=15)
+    before = reads(world)
+    again = world.sync()
+    assert reads(world) == before
+    assert [p.where for p in again.problems] == [p.where for p in settled.problems] == ["broken.ics"]
+
+
+def test_an_interview_entering_the_window_is_synced_when_it_enters(tmp_path: Path) -> None:
+    world = memory_world(tmp_path)
+    window_end = NOW + timedelta(days=120)
+    start = window_end + timedelta(hours=10)
+    world.user.add(
+        "far-future",
+        "Interview with Initech",
+        start,
+        start + timedelta(hours=1),
+        attendees=[(ME, "Me", "ACCEPTED")],
+    )
+    world.sync()
+    world.sync()
+    assert world.reminders() == {}
+    before = reads(world)
+    world.now = NOW + timedelta(hours=9)  # not yet inside
+    world.sync()
+    assert reads(world) == before and world.reminders() == {}
+    world.now = NOW + timedelta(hours=10, minutes=1)  # now inside: the cache must let go
+    world.sync()
+    assert reads(world) > before
+    assert ("far-future", Kind.THANK_YOU) in world.reminders()
+
+
+class LaterCheckIns(World):
+    @property
+    def settings(self) -> Settings:
+        base = super().settings
+        return replace(base, rules=replace(base.rules, checkin_wait_days=7))
+
+
+def test_other_settings_mean_a_full_read(tmp_path: Path) -> None:
+    world = memory_world(tmp_path)
+    seed_week(world.user)
+    world.sync()
+    world.sync()
+    before = reads(world)
+    changed = LaterCheckIns(world.backend, world.user, now=world.now, cache=world.cache)
+    changed.sync()
+    assert reads(world) > before
+    assert any("moved" in line for line in changed.lines)
+
+
+def test_a_broken_or_unwritable_cache_changes_nothing(tmp_path: Path) -> None:
+    cache_path = tmp_path / "cache.json"
+    cache_path.write_text("{not json")
+    world = memory_world(tmp_path)
+    world.cache = SyncCache(cache_path)
+    seed_week(world.user)
+    world.sync()
+    assert len(world.reminders()) == 4
+    world.sync()
+    world.cache.save()
+    assert '"format": 1' in cache_path.read_text()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache dir should be")
+    unwritable = SyncCache(blocked / "cache.json")
+    unwritable.remember("cal", world.cache.settled("cal"))  # type: ignore[arg-type]
+    unwritable.save()  # logged, not raised
+    assert SyncCache(cache_path).settled("cal") is not None
+
+
+# ---- deleting the cache changes no result (Hypothesis)
+
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("wait"), st.integers(min_value=1, max_value=60 * 24 * 9)),  # minutes
+        st.tuples(st.just("move"), st.sampled_from(["acme-screen", "globex-tech", "lunch"])),
+        st.tuples(st.just("decide"), st.sampled_from(["acme-screen", "globex-tech"])),
+        st.tuples(st.just("delete-reminder"), st.just(0)),
+        st.tuples(st.just("sync"), st.just(0)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _state(world: World) -> dict[tuple[str, Kind], tuple[object, str]]:
+    return {key: (event.start, event.summary) for key, event in world.reminders().items()}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_a_cached_calendar_ends_like_an_uncached_one(tmp_path: Path, steps: list[tuple[str, int]]) -> None:
+    cached, plain = memory_world(tmp_path), memory_world(tmp_path, cached=False)
+    for world in (cached, plain):
+        seed_week(world.user)
+        world.sync()
+    for step, value in steps:
+        for world in (cached, plain):
+            if step == "wait":
+                world.now += timedelta(minutes=value)
+            elif step == "move":
+                world.user.move(str(value), timedelta(hours=26))
+            elif step == "decide":
+                world.user.append_notes(str(value), "They will decide by Friday.")
+            elif step == "delete-reminder":
+                reminders = sorted(world.reminders().items())
+                if reminders:
+                    assert isinstance(world.backend, MemoryBackend)
+                    world.backend.remove_raw(reminders[0][1].href)
+            world.sync()
+        assert cached.lines == plain.lines
+        assert _state(cached) == _state(plain)
+
+
+# ---- on a real server: one request when nothing changed
+
+
+def test_a_no_op_sync_on_radicale_is_one_request(radicale: RadicaleServer, tmp_path: Path) -> None:
+    url = radicale.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+    user = CalendarUser(collection_store(radicale, url))
+    seed_week(user)
+    proxy = FlakyProxy(radicale.root)
+    try:
+        backend = CaldavBackend("cal", proxy.url(url), retry=FAST_RETRY, connections=4)
+        world = World(backend, user, cache=SyncCache(tmp_path / "cache.json"))
+        world.sync()
+        proxy.log.clear()
+        world.sync()
+        assert world.lines == []
+        assert proxy.log == ["PROPFIND", "REPORT"]  # the sync-token, the window
+        proxy.log.clear()
+        world.now += timedelta(minutes=15)
+        world.sync()
+        assert proxy.log == ["REPORT"]  # sync-collection: nothing changed
+        user.move("acme-screen", timedelta(days=1))
+        proxy.log.clear()
+        world.sync()
+        assert any("moved" in line for line in world.lines)
+        assert proxy.log[:2] == ["REPORT", "REPORT"]  # the changes, then the window
+    finally:
+        proxy.close()
