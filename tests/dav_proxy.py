@@ -33,6 +33,9 @@ class FlakyProxy:
         self.log: list[str] = []
         self.digest_user: tuple[str, str] | None = None  # (name, password): demand Digest auth
         self.nonce = uuid.uuid4().hex
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests it was handling at once
+        self._count_lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +43,16 @@ class FlakyProxy:
                 pass
 
             def handle_any(self) -> None:
+                with proxy._count_lock:
+                    proxy.in_flight += 1
+                    proxy.most_in_flight = max(proxy.most_in_flight, proxy.in_flight)
+                try:
+                    self.handle_counted()
+                finally:
+                    with proxy._count_lock:
+                        proxy.in_flight -= 1
+
+            def handle_counted(self) -> None:
                 proxy.log.append(self.command)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if proxy.digest_user and not proxy.digest_ok(self.command, self.headers.get("Authorization")):

@@ -25,6 +25,7 @@ from followup_cal.backends.memory import MemoryBackend
 from followup_cal.backends.vdir import VdirBackend
 from followup_cal.model import Kind, Listing
 from followup_cal.settings import Settings
+from followup_cal.sync import run
 from followup_cal.sync_state import SyncCache
 from radicale_server import RadicaleServer, running_radicale
 from scenarios import ME, NOW, SyncScenarios, World, local, seed_week
@@ -210,12 +211,17 @@ def _state(world: World) -> dict[tuple[str, Kind], tuple[object, str]]:
     return {key: (event.start, event.summary) for key, event in world.reminders().items()}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=STEPS)
-def test_a_cached_calendar_ends_like_an_uncached_one(tmp_path: Path, steps: list[tuple[str, int]]) -> None:
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS, far_hours=st.integers(min_value=1, max_value=24 * 12))
+def test_a_cached_calendar_ends_like_an_uncached_one(
+    tmp_path: Path, steps: list[tuple[str, int]], far_hours: int
+) -> None:
     cached, plain = memory_world(tmp_path), memory_world(tmp_path, cached=False)
     for world in (cached, plain):
         seed_week(world.user)
+        # Enters the window while the steps wait, unless they wait little.
+        far = NOW + timedelta(days=120, hours=far_hours)
+        world.user.add("far", "Interview with Initech", far, far + timedelta(hours=1))
         world.sync()
     for step, value in steps:
         for world in (cached, plain):
@@ -262,3 +268,57 @@ def test_a_no_op_sync_on_radicale_is_one_request(radicale: RadicaleServer, tmp_p
         assert proxy.log[:2] == ["REPORT", "REPORT"]  # the changes, then the window
     finally:
         proxy.close()
+
+
+# ---- parallel writes
+
+
+def _seed_interviews(user: CalendarUser, count: int) -> None:
+    for number in range(count):
+        start = local(1, 10, month=12) + timedelta(days=number % 20, hours=number % 5)
+        user.add(
+            f"interview-{number}",
+            f"Interview with Company {number}",
+            start,
+            start + timedelta(hours=1),
+            organizer=(f"hr{number}@company{number}.example", f"Hiring Manager {number}"),
+        )
+
+
+def test_parallel_writes_end_like_sequential_ones(radicale: RadicaleServer) -> None:
+    results = []
+    for connections in (1, 4):
+        url = radicale.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+        user = CalendarUser(collection_store(radicale, url))
+        _seed_interviews(user, 15)
+        proxy = FlakyProxy(radicale.root)
+        try:
+            backend = CaldavBackend("cal", proxy.url(url), retry=FAST_RETRY, connections=connections)
+            world = World(backend, user)
+            ticks: list[tuple[str, int, int]] = []
+
+            def tick(calendar: str, done: int, total: int, ticks: list[tuple[str, int, int]] = ticks) -> None:
+                ticks.append((calendar, done, total))
+
+            report = run(
+                world.settings,
+                {"cal": backend},
+                now=world.now,
+                report=world.lines.append,
+                progress=tick,
+            )
+            assert not report.failures
+            if connections == 1:
+                assert proxy.most_in_flight == 1
+            else:
+                assert proxy.most_in_flight > 1, "the writes never overlapped"
+            total = 15 * 2 + 15  # two reminders and one tag each
+            assert [done for _cal, done, _total in ticks] == list(range(1, total + 1))
+            assert {t for _cal, _done, t in ticks} == {total}
+            results.append((sorted(world.lines), _state(world)))
+            world.sync()
+            assert world.lines == []  # converged
+        finally:
+            proxy.close()
+    assert results[0] == results[1]
+    assert len(results[0][1]) == 30
