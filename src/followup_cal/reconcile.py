@@ -65,11 +65,11 @@ def draft_reminder(plan: InterviewPlan, kind: Kind, start: datetime, settings: S
         parent_uid=event.uid,
         start=start,
         end=start + timedelta(minutes=settings.rules.reminder_minutes),
-        summary=text.summary(kind, event, settings.me),
+        summary=text.summary(kind, event, settings.me, decision_stated=plan.decision is not None),
         description=text.description(
             kind, event, settings.me, settings.timezone, plan.check_in_reason if kind is Kind.CHECK_IN else ""
         ),
-        alarm_description=text.alarm_text(kind, event),
+        alarm_description=text.alarm_text(kind, event, settings.me),
         url=text.first_mailto(kind, event, settings.me),
     )
 

@@ -13,12 +13,53 @@ from datetime import date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from .detect import DEFAULT_KEYWORDS, organisation
 from .model import Attendee, Event, Kind, Person
 
+SUMMARY_LIMIT = 50  # what a lock screen shows of a notification's title without cutting it
 SUMMARY_TITLE_LIMIT = 40
 OUTCOME_HINT = "#offer, #rejected, #withdrawn or #heard-back"
+CHECKBOX = "☐"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _NON_PERSON = {"ROOM", "RESOURCE", "GROUP"}
+
+# Titles name the company next to the kind of call: "Phone screen - Acme", "Interview with Globex",
+# "Acme | Final round", "Onsite @ Initech", "Coffee with Sam from Umbrella".
+_TITLE_SEPARATORS = re.compile(r"(\s+[-–—|@]\s+|:\s+|\s+(?:with|at|from)\s+|\s*[()\[\]]\s*)", re.IGNORECASE)
+_WEAK_SEPARATORS = {"with", "from"}
+# A title part made only of these words is the kind of call, not a company.
+_FILLER_WORDS = re.compile(
+    r"\b(?:coffee|chat|call|meeting|sync|intro|introduction|video|zoom|teams|google meet|round|"
+    r"follow[- ]?up|catch[- ]?up|debrief|virtual|remote|onsite|on-site|interview|screen|screening|"
+    r"recruiter|hr|panel|technical|final|first|second|third|next|\d+(?:st|nd|rd|th)?)\b",
+    re.IGNORECASE,
+)
+# A title part with one of these words is the role applied for.
+_ROLE_WORDS = re.compile(
+    r"\b(?:engineer|developer|manager|designer|analyst|scientist|lead|role|position|intern|director|"
+    r"architect|consultant|specialist|associate|officer|administrator|sre|devops)s?\b",
+    re.IGNORECASE,
+)
+# Automatic senders: an invitation from them is not from a person to thank.
+_NOT_A_PERSON = re.compile(
+    r"^(?:no-?reply|do-?not-?reply|notifications?|calendar|invites?)(?:[+.].*)?@", re.I
+)
+# Scheduling and applicant-tracking services send invitations for many employers: their domain names none.
+_SERVICE_DOMAINS = (
+    "greenhouse.io",
+    "lever.co",
+    "ashbyhq.com",
+    "workday.com",
+    "myworkday.com",
+    "smartrecruiters.com",
+    "icims.com",
+    "jobvite.com",
+    "goodtime.io",
+    "calendly.com",
+    "zoom.us",
+    "microsoft.com",
+)
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc"}
 
 
 def clean(text: str, limit: int = 200) -> str:
@@ -29,30 +70,132 @@ def clean(text: str, limit: int = 200) -> str:
 
 def interviewers(event: Event, me: Sequence[str]) -> list[Person]:
     """The people to thank: attendees and the organiser, without the user, rooms and resources."""
-    people: list[Person] = []
-    seen: set[str] = set()
+    people: dict[str, Person] = {}
     candidates: list[Person] = list(event.attendees)
     if event.organizer is not None:
         candidates.insert(0, event.organizer)
     for person in candidates:
         address = person.email.strip().casefold()
-        if not address or person.is_user(me) or address in seen:
+        if not address or person.is_user(me) or _NOT_A_PERSON.match(address):
             continue
         if isinstance(person, Attendee) and person.cutype in _NON_PERSON:
             continue
-        seen.add(address)
-        people.append(Person(email=clean(person.email, 254), name=clean(person.name, 80)))
-    return people
+        known = people.get(address)
+        if known is None or (not known.name and person.name.strip()):
+            # The organiser often comes without a name that the same person's attendee line has.
+            people[address] = Person(email=clean(person.email, 254), name=clean(person.name, 80))
+    return list(people.values())
 
 
-def _first_name(person: Person) -> str:
+def first_name(person: Person) -> str:
+    """What the user calls them: the first word of the name, else the address's first part ("jane.doe")."""
     if person.name:
-        return person.name.split()[0]
-    return person.email.split("@")[0]
+        return clean(person.name.split()[0], 16)
+    local = person.email.split("@")[0].removeprefix("mailto:")
+    word = re.split(r"[._+\-]", local)[0] or local
+    return clean(word[:1].upper() + word[1:], 16)
 
 
-def _short_title(event: Event) -> str:
-    return clean(event.summary, SUMMARY_TITLE_LIMIT) or "interview"
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def _domain_label(domain: str) -> str:
+    """The name part of a domain: "jobs.acme.co.uk" -> "acme", "globex.example" -> "globex"."""
+    labels = domain.split(".")[:-1]
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels = labels[:-1]
+    return labels[-1] if labels else ""
+
+
+def _title_candidates(event: Event, people: Sequence[Person]) -> list[tuple[str, bool]]:
+    """Parts of the title that could be a company: not the kind of call, a role, or a person's name.
+
+    Each comes with whether a separator that usually sets off a company ("-", "|", ":", "@", "at",
+    brackets) stands next to it; "with" and "from" more often introduce a person.
+    """
+    names = {_squash(p.name) for p in people if p.name} | {_squash(first_name(p)) for p in people}
+    pieces = _TITLE_SEPARATORS.split(clean(event.summary, 200))
+    keywords = [re.compile(rf"(?<!\w){re.escape(k)}s?(?!\w)", re.IGNORECASE) for k in DEFAULT_KEYWORDS]
+    candidates = []
+    for index in range(0, len(pieces), 2):
+        part = clean(pieces[index].strip(" -–—|:,."))
+        if not re.search(r"[^\W\d_]", part) or _squash(part) in names:
+            continue
+        if any(k.search(part) for k in keywords) or _ROLE_WORDS.search(part):
+            continue
+        if not _FILLER_WORDS.sub("", part).strip(" -&/+"):
+            continue
+        beside = [pieces[i].strip().casefold() for i in (index - 1, index + 1) if 0 < i < len(pieces)]
+        candidates.append((part, any(sep not in _WEAK_SEPARATORS for sep in beside)))
+    return candidates
+
+
+def company(event: Event, me: Sequence[str]) -> str:
+    """The employer an interview is with, as the user would name it; "" when nothing tells.
+
+    A part of the title that matches the organiser's (or an attendee's) e-mail domain wins ("Acme Corp"
+    for acme.example); else the domain itself ("Globex"); without a domain, the one title part set off
+    from the kind of call ("Phone screen - Acme Corp"). Free-mail and scheduling-service domains name no
+    one.
+    """
+    people = interviewers(event, me)
+    candidates = _title_candidates(event, people)
+    domain = organisation(event, me)
+    if domain and not domain.endswith(_SERVICE_DOMAINS):
+        label = _domain_label(domain)
+        squashed = _squash(label)
+        for part, _strong in candidates:
+            if squashed and (_squash(part).startswith(squashed) or squashed.startswith(_squash(part))):
+                return clean(part, 30)
+        if label:
+            return clean(" ".join(w[:1].upper() + w[1:] for w in label.split("-")), 30)
+    strong = [part for part, is_strong in candidates if is_strong]
+    return clean(strong[0], 30) if len(strong) == 1 else ""
+
+
+# What to call the interview in a summary, by the first of these phrases its title holds.
+_CALL_KINDS = (
+    ("phone screen", "phone screen"),
+    ("screening call", "screening call"),
+    ("recruiter call", "recruiter call"),
+    ("technical screen", "tech screen"),
+    ("tech screen", "tech screen"),
+    ("hiring manager", "hiring manager call"),
+    ("final round", "final round"),
+    ("onsite", "onsite"),
+    ("on-site", "onsite"),
+)
+
+
+def call_kind(event: Event) -> str:
+    """ "phone screen", "final round", "onsite", ... from the title; "interview" when it says no more."""
+    title = clean(event.summary, 200)
+    for phrase, name in _CALL_KINDS:
+        body = r"[\s-]+".join(re.escape(word) for word in re.split(r"[\s-]+", phrase))
+        if re.search(rf"(?<!\w){body}(?!\w)", title, re.IGNORECASE):
+            return name
+    return "interview"
+
+
+def names_text(people: Sequence[Person], limit: int) -> str:
+    """ "Jane", "Jane & Raj", "Jane, Raj & Mei", or "Jane, Raj & 2 more" when the names do not fit."""
+    names = [first_name(p) for p in people]
+    if len(names) <= 2:
+        text = " & ".join(names)
+        return text if len(text) <= limit or len(names) == 1 else f"{names[0]} & 1 more"
+    full = ", ".join(names[:-1]) + f" & {names[-1]}"
+    if len(full) <= limit:
+        return full
+    return f"{names[0]}, {names[1]} & {len(names) - 2} more"
+
+
+def _fit(candidates: Sequence[str], limit: int = SUMMARY_LIMIT) -> str:
+    """The first candidate that fits, else the last one cut with an ellipsis."""
+    for candidate in candidates:
+        if len(candidate) <= limit:
+            return candidate
+    return clean(candidates[-1], limit)
 
 
 def when_text(moment: date | datetime, tz: ZoneInfo) -> str:
@@ -62,64 +205,86 @@ def when_text(moment: date | datetime, tz: ZoneInfo) -> str:
     return f"{moment:%a %d %b %Y}"
 
 
-def summary(kind: Kind, event: Event, me: Sequence[str]) -> str:
-    title = _short_title(event)
-    if kind is Kind.CHECK_IN:
-        return f"Check in — {title}"
+def summary(kind: Kind, event: Event, me: Sequence[str], decision_stated: bool = False) -> str:
+    """The reminder's title, under :data:`SUMMARY_LIMIT` characters: who to thank or check in with,
+    and for which interview. ``decision_stated``: the check-in falls on a date the interviewer named."""
+    employer = company(event, me)
+    title = clean(event.summary, SUMMARY_TITLE_LIMIT) or "interview"
     people = interviewers(event, me)
+    if kind is Kind.CHECK_IN:
+        tail = "decision due" if decision_stated else "any news?"
+        if employer:
+            return _fit([f"Check in with {employer} — {tail}", f"Check in with {employer}"])
+        if people:
+            return _fit([f"Check in with {first_name(people[0])} — {title}", f"Check in — {title}"])
+        return _fit([f"Check in — {title}"])
     if not people:
-        return f"Send thank-you note — {title}"
-    names = [_first_name(p) for p in people[:2]]
-    extra = f" +{len(people) - 2}" if len(people) > 2 else ""
-    return f"Thank {' & '.join(names)}{extra} — {title}"
+        about = f"{employer} {call_kind(event)}" if employer else title
+        return _fit([f"Send thank-you notes — {about}", f"Thank-you notes — {about}"])
+    names = names_text(people, 24)
+    if employer:
+        return _fit(
+            [
+                f"Thank {names} — {employer} {call_kind(event)}",
+                f"Thank {names} — {employer}",
+                f"Thank {names_text(people, 12)} — {employer}",
+            ]
+        )
+    return _fit([f"Thank {names} — {title}", f"Thank {names_text(people, 12)} — {title}"])
 
 
-def mail_subject(kind: Kind, title: str) -> str:
-    return f"Thank you — {title}" if kind is Kind.THANK_YOU else f"Following up — {title}"
+def mail_subject(kind: Kind) -> str:
+    """The e-mail's subject. Not the calendar title: that is the user's own wording and may hold notes."""
+    return "Thank you for the interview" if kind is Kind.THANK_YOU else "Following up on my interview"
 
 
 def first_mailto(kind: Kind, event: Event, me: Sequence[str]) -> str:
     """The reminder's URL: a one-tap e-mail to the first interviewer, or "" when there is none."""
     people = interviewers(event, me)
-    title = clean(event.summary, 120) or "your interview"
-    return mailto(people[0], mail_subject(kind, title)) if people else ""
+    return mailto(people[0], mail_subject(kind)) if people else ""
 
 
 def mailto(person: Person, subject: str) -> str:
-    return f"mailto:{quote(person.email, safe='@')}?subject={quote(subject, safe='')}"
+    """A ``mailto:`` link with the subject filled in and the greeting as the body's first line."""
+    body = f"Hi {first_name(person)},\n\n"
+    address = quote(person.email, safe="@")
+    return f"mailto:{address}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
 def _people_lines(people: list[Person], subject: str) -> list[str]:
     lines = []
     for person in people:
-        label = f"{person.name} <{person.email}>" if person.name else person.email
-        lines.append(f"- {label}: {mailto(person, subject)}")
+        label = person.name or person.email
+        lines.append(f"{CHECKBOX} {label}: {mailto(person, subject)}")
     return lines
 
 
 def description(kind: Kind, event: Event, me: Sequence[str], tz: ZoneInfo, check_in_reason: str = "") -> str:
+    """The reminder's notes: a checklist to work through, with one tap per interviewer to write to them."""
     title = clean(event.summary, 120) or "your interview"
     when = when_text(event.start, tz)
     people = interviewers(event, me)
+    subject = mail_subject(kind)
     if kind is Kind.THANK_YOU:
         lines = [
-            f'Send a short thank-you note for "{title}" ({when}) within 24 hours,',
-            "to each interviewer:" if people else "to each interviewer (add their addresses to the event):",
-            *_people_lines(people, mail_subject(kind, title)),
-            "Add anything you forgot to mention and restate your interest in the role.",
+            f"Thank-you notes for {title} ({when}). Send them within 24 hours:",
+            *(
+                _people_lines(people, subject)
+                or [f"{CHECKBOX} Each interviewer (add their addresses to the event)"]
+            ),
+            f"{CHECKBOX} Mention anything you forgot to say, and restate your interest in the role.",
+            f"{CHECKBOX} Did they say when they decide? Add a line to the interview's notes,",
+            "   e.g. decision: 2026-12-12  or  decision: in 2 weeks  (the check-in moves there).",
             "",
-            "Did they say when they decide? Add a line to the interview's notes, e.g.",
-            "  decision: 2026-12-12   or   decision: in 2 weeks",
-            "and the check-in moves to that date.",
             f"Heard back already? Add {OUTCOME_HINT} to the interview's notes.",
         ]
     else:
         lines = [
-            f'Time to check in about "{title}" ({when}).',
+            f"Check in about {title} ({when}).",
             *([f"Why today: {clean(check_in_reason, 160)}."] if check_in_reason else []),
-            "Keep it short and friendly: thank them again, ask whether there is news on the timeline,",
-            "and restate your interest. Silence is usually about their process, not about you.",
-            *_people_lines(people, mail_subject(kind, title)),
+            f"{CHECKBOX} Write a short, friendly note: thank them again, ask about the timeline.",
+            f"{CHECKBOX} Restate your interest. Silence is usually their process, not you.",
+            *_people_lines(people, subject),
             "",
             f"Heard back? Add {OUTCOME_HINT} to the interview's notes.",
         ]
@@ -129,6 +294,9 @@ def description(kind: Kind, event: Event, me: Sequence[str], tz: ZoneInfo, check
     return "\n".join(lines)
 
 
-def alarm_text(kind: Kind, event: Event) -> str:
-    title = _short_title(event)
-    return f"Thank-you note due — {title}" if kind is Kind.THANK_YOU else f"Check in today — {title}"
+def alarm_text(kind: Kind, event: Event, me: Sequence[str] = ()) -> str:
+    """What the alarm's notification says: the task, in a few words."""
+    about = company(event, me) or clean(event.summary, SUMMARY_TITLE_LIMIT) or "your interview"
+    if kind is Kind.THANK_YOU:
+        return _fit([f"Thank-you notes due — {about}"])
+    return _fit([f"Time to check in — {about}"])
