@@ -60,7 +60,7 @@ def run_demo(out: Path | None, echo: Callable[[str], None], now: datetime | None
         echo(f"Second sync: {len(second)} changes (it is safe to run from cron).")
         echo("")
         echo("Status:")
-        echo(render_text(interview_statuses(result.analyses, now), settings, now))
+        echo(render_text(interview_statuses(result.analyses, now, settings), settings, now))
         reminders = sorted((r for a in result.analyses for r in a.reminders), key=lambda r: str(r.start))
         if reminders:
             first = reminders[0]
