@@ -93,6 +93,11 @@ def cli(ctx: click.Context, config: str | None, verbose: int, quiet: bool) -> No
       followup-cal sync --dry-run       show what a sync would write
       followup-cal sync                 tag interviews and write the reminders
       followup-cal status               where each application stands
+      followup-cal status --agenda      the coming follow-ups, day by day
+
+    \b
+    Shell completion (bash; zsh and fish alike, see the README):
+      eval "$(_FOLLOWUP_CAL_COMPLETE=bash_source followup-cal)"
     """
     _configure_logging(verbose, quiet)
     ctx.obj = Context(config, verbose, quiet)
@@ -172,11 +177,13 @@ def _run_unlocked(
     obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: tuple[str, ...], force: bool
 ) -> RunReport:
     from .config import config_path
+    from .progress import ProgressBar
     from .sync import run
     from .sync_state import SyncCache, cache_file
 
     usable, backends, failures = open_calendars(settings, only)
-    echo = (lambda line: None) if obj.quiet else click.echo
+    progress = ProgressBar(enabled=False if obj.quiet else None)  # drawn only on a terminal's stderr
+    echo = (lambda line: None) if obj.quiet else progress.echo(click.echo)
     cache = None if dry_run or clean else SyncCache(cache_file(config_path(obj.config)))
     result = run(
         usable,
@@ -188,7 +195,9 @@ def _run_unlocked(
         report=echo,
         force=force,
         cache=cache,
+        progress=progress,
     )
+    progress.clear()
     if cache is not None:
         cache.save()
     result.failures.update(failures)
@@ -227,10 +236,14 @@ def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
 def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...], force: bool) -> None:
     """Tag interviews and write their follow-up reminders.
 
-    Prints one line per change and nothing when nothing changed, so it suits cron:
+    Prints one line per change and nothing when nothing changed, so it suits cron. On a terminal, a
+    long first run shows a progress bar on stderr.
 
     \b
-      */15 * * * * followup-cal -q sync
+    Examples:
+      followup-cal sync --dry-run       show what would be written
+      followup-cal sync --calendar work only the calendar [calendars.work]
+      */15 * * * * followup-cal -q sync (a crontab line; see `followup-cal schedule`)
     """
     settings = obj.settings()
     _check_names(settings, calendars)
@@ -243,7 +256,13 @@ def sync(obj: Context, dry_run: bool, calendars: tuple[str, ...], force: bool) -
 @click.pass_obj
 @catch_errors
 def clean(obj: Context, dry_run: bool) -> None:
-    """Remove the reminders and tags followup-cal wrote (reminders you edited stay)."""
+    """Remove the reminders and tags followup-cal wrote (reminders you edited stay).
+
+    \b
+    Examples:
+      followup-cal clean --dry-run      list what would be removed
+      followup-cal clean                remove it
+    """
     settings = obj.settings()
     _check_names(settings, ())
     result = _run(obj, settings, dry_run=dry_run, clean=True, only=())
@@ -251,23 +270,52 @@ def clean(obj: Context, dry_run: bool) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (schema in the README).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see --schema).")
+@click.option("--agenda", is_flag=True, help="Only the coming follow-ups, day by day.")
+@click.option("--schema", "show_schema", is_flag=True, help="Print the JSON Schema of --json and exit.")
 @click.pass_obj
 @catch_errors
-def status(obj: Context, as_json: bool) -> None:
-    """Each interview, why it counts, its reminders and the next one due. Writes nothing."""
-    from .status import interview_statuses, render_json, render_text
+def status(obj: Context, as_json: bool, agenda: bool, show_schema: bool) -> None:
+    """Where each application stands. Reads the calendars and writes nothing.
+
+    One row per interview: when, the company, why it counts as an interview, the thank-you and the
+    check-in with their dates and state (planned, written, done, edited by you, dismissed, superseded,
+    ended, skipped, withdrawn), and why the check-in falls when it does. A table in a terminal, plain
+    text in a pipe.
+
+    \b
+    Examples:
+      followup-cal status
+      followup-cal status --agenda      what is coming, day by day
+      followup-cal status --json | jq '.upcoming[] | [.at, .summary]'
+    """
+    from .status import (
+        interview_statuses,
+        print_rich,
+        render_agenda,
+        render_json,
+        render_text,
+        schema_text,
+        supports_rich,
+    )
     from .sync import run
 
+    if show_schema:
+        click.echo(schema_text(), nl=False)
+        return
     settings = obj.settings()
     _check_names(settings, ())
     usable, backends, failures = open_calendars(settings)
     now = datetime.now(UTC)
     result = run(usable, backends, now=now, dry_run=True)
     result.failures.update(failures)
-    rows = interview_statuses(result.analyses, now)
+    rows = interview_statuses(result.analyses, now, settings)
     if as_json:
-        click.echo(json.dumps(render_json(rows, now), indent=2))
+        click.echo(json.dumps(render_json(rows, now, settings), indent=2))
+    elif agenda:
+        click.echo(render_agenda(rows, settings, now))
+    elif supports_rich(sys.stdout):
+        print_rich(rows, settings, now, sys.stdout)
     else:
         click.echo(render_text(rows, settings, now))
     for name, message in result.failures.items():
@@ -284,7 +332,12 @@ def status(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 @catch_errors
 def demo(obj: Context, out: Path | None) -> None:
-    """Run the whole job on a bundled sample week of interviews (no account needed)."""
+    """Run the whole job on a bundled sample week of interviews (no account needed).
+
+    \b
+    Example:
+      followup-cal demo --out demo.ics  then import demo.ics into any calendar app
+    """
     from .demo import run_demo
 
     run_demo(out, click.echo)
@@ -340,7 +393,12 @@ def calendars(obj: Context) -> None:
 
 @cli.group()
 def auth() -> None:
-    """Grant followup-cal access to an account (Google)."""
+    """Grant followup-cal access to an account (Google).
+
+    \b
+    Example:
+      followup-cal auth google --client-secrets ~/Downloads/client_secret.json
+    """
 
 
 @auth.command("google")
