@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import click
 import jsonschema
 import pytest
 from click.testing import CliRunner
@@ -411,10 +412,22 @@ def test_sync_on_a_terminal_shows_progress(tmp_path: Path) -> None:
 
 # Help, version, completion.
 
-COMMANDS = ["sync", "status", "clean", "demo", "calendars", "schedule", "auth", "auth google"]
+
+def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every command and group, as typed after ``followup-cal`` ("auth google")."""
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        paths.append(" ".join((*prefix, name)))
+        if isinstance(command, click.Group):
+            paths += command_paths(command, (*prefix, name))
+    return paths
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+def test_the_command_list_is_complete() -> None:
+    assert {"sync", "status", "clean", "demo", "schedule", "auth google"} <= set(command_paths())
+
+
+@pytest.mark.parametrize("command", command_paths())
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
