@@ -94,7 +94,7 @@ def test_written_when_in_the_calendar_ahead() -> None:
 
 def test_written_that_will_move_says_so() -> None:
     state = state_of(existing=reminder(Kind.CHECK_IN, at("2026-12-07 09:00")), planned=at("2026-12-09 09:00"))
-    assert state.state is State.WRITTEN and "moves to 2026-12-09T09:00" in state.note
+    assert state.state is State.WRITTEN and "moves to Wed 09 Dec 2026 09:00" in state.note
 
 
 def test_done_when_its_time_has_passed() -> None:
@@ -211,10 +211,10 @@ def test_agenda_lists_coming_follow_ups_by_day() -> None:
     output = render_agenda(sample_rows(), Settings(timezone=BERLIN), NOW)
     assert output.splitlines() == [
         "Tue 01 Dec 2026 (tomorrow)",
-        "  13:00  thank-you  T  [written]",
+        "  13:00  thank-you  T",
         "",
         "Tue 15 Dec 2026",
-        "  09:00  check-in   C",
+        "  09:00  check-in   C  [written at the next sync]",
     ]
 
 
@@ -337,10 +337,10 @@ def test_status_agenda(tmp_path: Path) -> None:
     result = run("--config", str(config), "status", "--agenda")
     assert result.stdout.splitlines() == [
         "Tue 04 Jun 2030",
-        "  13:00  thank-you  Thank Jane — Acme phone screen",
+        "  13:00  thank-you  Thank Jane — Acme phone screen  [written at the next sync]",
         "",
         "Tue 18 Jun 2030",
-        "  09:00  check-in   Check in with Acme — decision due",
+        "  09:00  check-in   Check in with Acme — decision due  [written at the next sync]",
     ]
 
 

@@ -100,7 +100,7 @@ def reminder_state(
             state = State.ENDED if (suppressed or "").startswith("ended") else State.SUPERSEDED
             return ReminderState(kind, state, at, f"{suppressed}: removed at the next sync", title)
         if planned != at and planned > now:
-            moves = f"moves to {planned.isoformat(timespec='minutes')} at the next sync"
+            moves = f"moves to {planned:%a %d %b %Y %H:%M} at the next sync"
             return ReminderState(kind, State.WRITTEN, at, moves, title)
         return ReminderState(kind, State.WRITTEN, at, "in your calendar", title)
     if kind in issued:
@@ -353,9 +353,11 @@ def render_agenda(rows: Sequence[InterviewStatus], settings: Settings, now: date
             gap = (day - today).days
             label = {0: " (today)", 1: " (tomorrow)"}.get(gap, "")
             lines.append(f"{'' if not lines else chr(10)}{day:%a %d %b %Y}{label}")
-        note = "" if state.state is State.PLANNED else f"  [{state.label}]"
+        # Whether it is in the calendar yet matters little here; that the user took it over does.
+        note = {State.EDITED: "  [edited by you]", State.PLANNED: "  [written at the next sync]"}
+        note_text = note.get(state.state, "")
         title = state.summary or text.clean(row.event.summary, 50)
-        lines.append(f"  {local:%H:%M}  {state.kind:<9}  {title}{note}")
+        lines.append(f"  {local:%H:%M}  {state.kind:<9}  {title}{note_text}")
     return "\n".join(lines)
 
 
