@@ -1,0 +1,150 @@
+"""A forwarding HTTP/1.1 proxy on 127.0.0.1 that counts what a client costs: requests per method, bytes
+the client received (status line, headers and body, exactly as sent to it), and client connections. It
+keeps one upstream connection per client connection, so the client's own keep-alive and pooling are
+what gets measured. Writes (PUT, DELETE) can be recorded for replay by the floor.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade", "content-length"}
+)
+RECORDED_HEADERS = ("content-type", "if-match", "if-none-match")
+
+
+@dataclass(frozen=True)
+class RecordedWrite:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Traffic:
+    requests: Counter[str] = field(default_factory=Counter)
+    bytes_received: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    connections: int = 0
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.bytes_received.values())
+
+    def by_method(self) -> str:
+        return " ".join(f"{method}:{count}" for method, count in sorted(self.requests.items())) or "-"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "bytes_received": dict(self.bytes_received),
+            "statuses": {str(status): count for status, count in self.statuses.items()},
+            "connections": self.connections,
+        }
+
+
+class CountingProxy:
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.traffic = Traffic()
+        self.recorded: list[RecordedWrite] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            upstream: http.client.HTTPConnection | None = None
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy.traffic.connections += 1
+
+            def finish(self) -> None:
+                super().finish()
+                if self.upstream is not None:
+                    self.upstream.close()
+
+            def handle_any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                headers.pop("Host", None)
+                if self.command in ("PUT", "DELETE"):
+                    kept = {k: v for k, v in headers.items() if k.lower() in RECORDED_HEADERS}
+                    with proxy._lock:
+                        proxy.recorded.append(RecordedWrite(self.command, self.path, kept, body))
+                status, reason, answer_headers, answer = self.forward(body, headers)
+                head = [f"HTTP/1.1 {status} {reason}"]
+                head += [f"{k}: {v}" for k, v in answer_headers if k.lower() not in HOP_BY_HOP]
+                head.append(f"Content-Length: {len(answer)}")
+                if self.close_connection:
+                    head.append("Connection: close")
+                raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + answer
+                self.wfile.write(raw)
+                self.wfile.flush()
+                with proxy._lock:
+                    proxy.traffic.requests[self.command] += 1
+                    proxy.traffic.bytes_received[self.command] += len(raw)
+                    proxy.traffic.statuses[status] += 1
+
+            def forward(
+                self, body: bytes, headers: dict[str, str]
+            ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+                for attempt in (1, 2):  # Radicale may have closed an idle upstream connection
+                    if self.upstream is None:
+                        self.upstream = http.client.HTTPConnection(
+                            "127.0.0.1", proxy.target_port, timeout=300
+                        )
+                    try:
+                        self.upstream.request(self.command, self.path, body or None, headers)
+                        response = self.upstream.getresponse()
+                        answer = response.read()
+                    except (ConnectionError, http.client.HTTPException):
+                        self.upstream.close()
+                        self.upstream = None
+                        if attempt == 2:
+                            raise
+                        continue
+                    if response.will_close:
+                        self.upstream.close()
+                        self.upstream = None
+                    return response.status, response.reason, response.getheaders(), answer
+                raise AssertionError("unreachable")
+
+            do_GET = do_PUT = do_DELETE = do_REPORT = do_PROPFIND = do_OPTIONS = handle_any
+            do_HEAD = do_POST = do_PROPPATCH = do_MKCALENDAR = handle_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port: int = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.daemon = True
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def take(self) -> tuple[Traffic, list[RecordedWrite]]:
+        """What was counted and recorded since the last call; starts counting afresh."""
+        with self._lock:
+            traffic, recorded = self.traffic, self.recorded
+            self.traffic, self.recorded = Traffic(), []
+        return traffic, recorded
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
