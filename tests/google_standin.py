@@ -102,6 +102,7 @@ class GoogleStandin:
         self.granted_scopes = GRANTED_SCOPES
         self.token_requests: list[dict[str, str]] = []  # forms posted to the token endpoint (successes)
         self._calendars: dict[str, _Calendar] = {"primary": _Calendar()}
+        self.access_roles: dict[str, str] = {}  # calendar id -> accessRole other than "owner"
         self._faults: list[Fault] = []
         self._counter = 0
         self._sync_floor = 0  # sync tokens older than this answer 410
@@ -591,7 +592,7 @@ class GoogleStandin:
                 "id": self.owner if name == "primary" else name,
                 "summary": self.owner if name == "primary" else name,
                 "primary": name == "primary",
-                "accessRole": "owner",
+                "accessRole": self.access_roles.get(name, "owner"),
                 "timeZone": str(self.timezone),
             }
             for name in self._calendars

@@ -159,16 +159,21 @@ def _memory_backed_temp() -> str | None:
 
 @contextmanager
 def running_radicale(
-    folder: Path | None = None, users: dict[str, str] | None = None, *, tls: bool = False
+    folder: Path | None = None,
+    users: dict[str, str] | None = None,
+    *,
+    tls: bool = False,
+    rights: str | None = None,
 ) -> Iterator[RadicaleServer]:
     """Starts Radicale with its storage in ``folder`` (default: a new temporary folder, removed
     afterwards); with ``users`` (name -> password) it requires htpasswd Basic authentication, otherwise
-    none. With ``tls`` it serves HTTPS with a self-signed certificate (``folder / "server.pem"``).
+    none. With ``tls`` it serves HTTPS with a self-signed certificate (``folder / "server.pem"``). With
+    ``rights`` (the text of a Radicale rights file) access follows that file instead of owner_only.
     Stops it on exit."""
     if folder is None:
         with (
             tempfile.TemporaryDirectory(prefix="radicale-", dir=_memory_backed_temp()) as temporary,
-            running_radicale(Path(temporary), users, tls=tls) as server,
+            running_radicale(Path(temporary), users, tls=tls, rights=rights) as server,
         ):
             yield server
         return
@@ -185,7 +190,7 @@ def running_radicale(
         "--storage-filesystem-folder",
         str(folder / "collections"),
         "--rights-type",
-        "owner_only",
+        "owner_only" if rights is None else "from_file",
         "--web-type",
         "none",
         "--logging-level",
@@ -193,6 +198,9 @@ def running_radicale(
         "--auth-delay",  # no pause after a refused login: the tests try wrong passwords on purpose
         "0",
     ]
+    if rights is not None:
+        (folder / "rights").write_text(rights)
+        args += ["--rights-file", str(folder / "rights")]
     if users:
         htpasswd = folder / "users"
         htpasswd.write_text("".join(f"{name}:{password}\n" for name, password in users.items()))

@@ -489,5 +489,12 @@ def schedule(obj: Context, kind: str, every: int) -> None:
         click.echo(render_cron(program, config, every), nl=False)
 
 
+from .doctor import doctor  # noqa: E402  (the init and doctor commands live in their own modules)
+from .setup_wizard import init  # noqa: E402
+
+cli.add_command(init)
+cli.add_command(doctor)
+
+
 def main() -> None:
     cli(prog_name="followup-cal")
