@@ -34,7 +34,7 @@ class FlakyProxy:
         self.digest_user: tuple[str, str] | None = None  # (name, password): demand Digest auth
         self.nonce = uuid.uuid4().hex
         self.in_flight = 0
-        self.most_in_flight = 0  # the most requests it was handling at once
+        self.most_in_flight = 0  # the most requests it had forwarded at once
         self._count_lock = threading.Lock()
         proxy = self
 
@@ -43,16 +43,6 @@ class FlakyProxy:
                 pass
 
             def handle_any(self) -> None:
-                with proxy._count_lock:
-                    proxy.in_flight += 1
-                    proxy.most_in_flight = max(proxy.most_in_flight, proxy.in_flight)
-                try:
-                    self.handle_counted()
-                finally:
-                    with proxy._count_lock:
-                        proxy.in_flight -= 1
-
-            def handle_counted(self) -> None:
                 proxy.log.append(self.command)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if proxy.digest_user and not proxy.digest_ok(self.command, self.headers.get("Authorization")):
@@ -106,12 +96,19 @@ class FlakyProxy:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.target.hostname or "", self.target.port, timeout=10)
         headers = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+        # Counted here, not around the whole exchange: once the answer is on its way back the client
+        # may send its next request, which must not look concurrent with this one.
+        with self._count_lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             connection.request(method, path, body or None, headers)
             response = connection.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+            with self._count_lock:
+                self.in_flight -= 1
 
     def digest_ok(self, method: str, header: str | None) -> bool:
         """Checks an RFC 7616 Digest answer (MD5, qop=auth)."""

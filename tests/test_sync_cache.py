@@ -266,6 +266,13 @@ def test_a_no_op_sync_on_radicale_is_one_request(radicale: RadicaleServer, tmp_p
         world.sync()
         assert any("moved" in line for line in world.lines)
         assert proxy.log[:2] == ["REPORT", "REPORT"]  # the changes, then the window
+        # As a new process would: a new backend that has not looked at the server yet.
+        world.sync()
+        world.backend = CaldavBackend("cal", proxy.url(url), retry=FAST_RETRY)
+        proxy.log.clear()
+        world.now += timedelta(minutes=15)
+        world.sync()
+        assert world.lines == [] and proxy.log == ["REPORT"]
     finally:
         proxy.close()
 

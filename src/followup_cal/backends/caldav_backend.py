@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from .. import ical
 from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 from ..http import DEFAULT_TIMEOUT, RetryPolicy, redact_url
 from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
@@ -80,6 +79,7 @@ class CaldavBackend:
             ca_bundle=ca_bundle,
             timeout=timeout,
             retry=retry,
+            connections=connections,
         )
         self._collection: str | None = None
         # The objects seen by the last reads, by path: write_marks edits these bytes when the etag
@@ -114,32 +114,41 @@ class CaldavBackend:
         )
 
     def close(self) -> None:
-        self._session.client.close()
+        self._session.close()
 
     # ---- reading
 
     def changes_since(self, token: str | None) -> ChangeCheck:
         """RFC 6578: a sync-collection REPORT for the etags changed since ``token``; without a token, or
-        when the server refuses it, the collection's current ``DAV:sync-token`` (PROPFIND)."""
-        collection = self.collection()
+        when the server refuses it, the collection's current ``DAV:sync-token`` (PROPFIND).
+
+        The token also names the collection it belongs to, so that a check needs no discovery first:
+        one request in all when nothing changed."""
         if token is not None:
-            reply = self._session.send("REPORT", collection, sync_collection_body(token), XML_HEADERS)
-            if reply.status == 207:
-                own_path = urlsplit(collection).path.rstrip("/")
-                changed = any(
-                    urlsplit(urljoin(collection, resource.href)).path.rstrip("/") != own_path
-                    for resource in self._session.parse(reply)
-                )
-                return ChangeCheck(changed, sync_token_in(reply.body))
-            if reply.status not in STALE_TOKEN_STATUSES and reply.status != 501:
-                raise BackendError(
-                    f"{self._session.label} refused the sync-collection report (HTTP {reply.status})"
-                )
+            known, _, sync_token = token.partition("\n")
+            collection = self._collection or known
+            if sync_token and collection == known and _same_origin(collection, self.url):
+                body = sync_collection_body(sync_token)
+                reply = self._session.send("REPORT", collection, body, XML_HEADERS)
+                if reply.status == 207:
+                    self._collection = collection
+                    own_path = urlsplit(collection).path.rstrip("/")
+                    changed = any(
+                        urlsplit(urljoin(collection, resource.href)).path.rstrip("/") != own_path
+                        for resource in self._session.parse(reply)
+                    )
+                    return ChangeCheck(changed, _token(collection, sync_token_in(reply.body)))
+                if reply.status not in STALE_TOKEN_STATUSES and reply.status not in (404, 501):
+                    raise BackendError(
+                        f"{self._session.label} refused the sync-collection report (HTTP {reply.status})"
+                    )
+        collection = self.collection()
         reply, resources = self._session.propfind(collection, ("D:sync-token",), 0)
         current = resources[0].text(f"{DAV}sync-token") if resources else None
-        return ChangeCheck(True, current.strip() if current and current.strip() else None)
+        return ChangeCheck(True, _token(collection, current))
 
     def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         body = calendar_query_body(time_range_filter(_utc_text(start), _utc_text(end)))
         listing = Listing()
         for href, stored in self._query(body):
@@ -151,6 +160,7 @@ class CaldavBackend:
         return listing
 
     def find(self, uid: str, recurrence_id: Moment | None, tz: ZoneInfo) -> Event | None:
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         for href, stored in self._query(calendar_query_body(uid_filter(uid))):
             if uid not in ical.uids_in(stored.data):
                 continue  # text-match is a substring match
@@ -205,6 +215,7 @@ class CaldavBackend:
     # ---- writing
 
     def create(self, draft: ReminderDraft) -> Event:
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         data = ical.reminder_to_ical(draft)
         href = urlsplit(self._url(quote(draft.uid, safe="") + ".ics")).path
         headers = {**ICAL_HEADERS, "If-None-Match": "*"}
@@ -223,6 +234,7 @@ class CaldavBackend:
         return self._written_event(href, data, draft.uid, reply.header("ETag"))
 
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         href = existing.href
         etag = existing.etag or self._etag_still_matching(existing)
         data = ical.reminder_to_ical(draft)
@@ -297,6 +309,7 @@ class CaldavBackend:
         raise BackendError(f"{self._session.label}: {doing} {href} failed (HTTP {status})")
 
     def _written_event(self, href: str, data: bytes, uid: str, etag_header: str | None) -> Event:
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         etag = _strong_etag(etag_header)  # none (or a weak one): the next read decides
         if etag is None:
             self._objects.pop(href, None)
@@ -309,6 +322,7 @@ class CaldavBackend:
 
     def _read_back(self, href: str, draft: ReminderDraft) -> Event | None:
         """The stored reminder when it is exactly ``draft`` (our own earlier attempt), else None."""
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         stored = self._get(href)
         if stored is None:
             return None
@@ -322,6 +336,7 @@ class CaldavBackend:
     def _etag_still_matching(self, existing: Event, *, missing_ok: bool = False) -> str:
         """The current ETag of ``existing``'s object, read now because the server sent none before;
         PreconditionFailed when the object no longer holds the event as it was read."""
+        from .. import ical  # lazily: a sync that finds nothing changed never parses
         stored = self._get(existing.href)
         if stored is None:
             if missing_ok:
@@ -359,10 +374,21 @@ class CaldavBackend:
 
 
 def _with_marks(data: bytes, updates: Sequence[MarkUpdate], href: str) -> bytes:
+    from .. import ical  # lazily: a sync that finds nothing changed never parses
     uids = ical.uids_in(data)
     if len(uids) != 1:
         raise BackendError(f"{href} holds {len(uids)} events instead of one; followup-cal leaves it alone")
     return ical.apply_marks(data, uids[0], updates)
+
+
+def _token(collection: str, sync_token: str | None) -> str | None:
+    sync_token = (sync_token or "").strip()
+    return f"{collection}\n{sync_token}" if sync_token else None
+
+
+def _same_origin(url_a: str, url_b: str) -> bool:
+    a, b = urlsplit(url_a), urlsplit(url_b)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
 def _names_uid(body: bytes) -> bool:

@@ -1,6 +1,8 @@
-"""The WebDAV/CalDAV protocol layer under the caldav backend: one HTTP session per account (from the caldav
-library, which also negotiates Basic or Digest auth), requests with timeouts and bounded retries, errors
-turned into one clear line, multistatus parsing, and calendar discovery (RFC 4791, RFC 5397).
+"""The WebDAV/CalDAV protocol layer under the caldav backend: one HTTP session per account (niquests, the
+caldav library's HTTP client, with its Basic or Digest auth as the server's challenge asks), requests with
+timeouts and bounded retries, errors turned into one clear line, multistatus parsing, and calendar
+discovery (RFC 4791, RFC 5397). The caldav library itself (which loads icalendar and more) is imported
+only to find an account's calendar home, so a sync that finds nothing changed stays quick to start.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-from caldav.davclient import DAVClient
-from caldav.lib import error as caldav_error
-from caldav.lib.http_sync import requests as http_library
+import niquests
 
 from ..errors import AuthenticationError, BackendError, TransientError
 from ..http import DEFAULT_TIMEOUT, RetryPolicy, is_transient, parse_retry_after, redact_url
@@ -86,20 +86,19 @@ class DavSession:
         ca_bundle: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        connections: int = 1,
     ) -> None:
         self.label = label  # e.g. "calendar 'work' at https://..." (never with a password)
+        self.url = url
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.verify: bool | str = ca_bundle if (ca_bundle and verify) else verify
-        self.client = DAVClient(
-            url=url,
-            username=username,
-            password=password,
-            timeout=math.ceil(timeout),
-            ssl_verify_cert=self.verify,
-            enable_rfc6764=False,
-        )
-        self._has_credentials = username is not None and password is not None
+        self.http = niquests.Session(pool_maxsize=max(10, connections))
+        self.auth: niquests.auth.AuthBase | None = None
+        self._credentials = (username, password) if username is not None and password is not None else None
+
+    def close(self) -> None:
+        self.http.close()
 
     def send(
         self,
@@ -139,12 +138,12 @@ class DavSession:
             with warnings.catch_warnings():
                 if self.verify is False:  # the CLI warns about this once per run, not per request
                     warnings.filterwarnings("ignore", message=".*[Uu]nverified HTTPS")
-                response = self.client.session.request(
+                response = self.http.request(
                     method,
                     url,
                     data=body or None,
                     headers=merged,
-                    auth=self.client.auth,
+                    auth=self.auth,
                     timeout=self.timeout,
                     verify=self.verify,
                     # A redirected PUT or REPORT would be re-sent without its body: only follow
@@ -158,10 +157,10 @@ class DavSession:
         )
         if reply.status == 401:
             challenge = reply.header("WWW-Authenticate")
-            if self.client.auth is None and self._has_credentials and challenge:
-                # First contact: let the caldav library pick Basic or Digest from the challenge.
-                self.client.build_auth_object(list(self.client.extract_auth_types(challenge)))
-                if self.client.auth is not None:
+            if self.auth is None and self._credentials is not None and challenge:
+                # First contact: answer the scheme the server asked for.
+                self.auth = _auth_for(challenge, *self._credentials)
+                if self.auth is not None:
                     return self._send_once(method, url, body, headers)
             raise self.auth_error()
         return reply
@@ -171,13 +170,9 @@ class DavSession:
 
     def network_error(self, failure: BaseException) -> BackendError:
         """One clear line for an exception from the HTTP library or the caldav library."""
-        exceptions = http_library.exceptions
+        exceptions = niquests.exceptions
         if isinstance(failure, BackendError):
             return failure
-        if isinstance(failure, caldav_error.AuthorizationError):
-            if failure.status == 403:
-                return BackendError(f"{self.label} refused access (HTTP 403): check the account's rights")
-            return self.auth_error()
         if isinstance(failure, exceptions.SSLError):
             return BackendError(
                 f"the TLS certificate of {self.label} could not be verified ({_tls_reason(failure)}): "
@@ -192,8 +187,6 @@ class DavSession:
             )
         if isinstance(failure, exceptions.InvalidURL | exceptions.MissingSchema | exceptions.InvalidSchema):
             return BackendError(f"{self.label}: the url is not a valid http(s) URL")
-        if isinstance(failure, caldav_error.DAVError):
-            return BackendError(f"{self.label}: the server answered {failure.reason or 'with an error'}")
         return BackendError(f"{self.label}: request failed ({type(failure).__name__}: {_short(failure)})")
 
     def propfind(self, url: str, props: tuple[str, ...], depth: int) -> tuple[Reply, list[DavResource]]:
@@ -214,6 +207,47 @@ class DavSession:
             raise BackendError(
                 f"{self.label} did not answer as a CalDAV server (unreadable XML: {failure}); check the url"
             ) from failure
+
+    def principal_home(self) -> str:
+        """The calendar home of the logged-in principal (RFC 5397, RFC 4791), found by the caldav
+        library."""
+        from caldav.davclient import DAVClient
+        from caldav.lib import error as caldav_error
+
+        username, password = self._credentials or (None, None)
+        client = DAVClient(
+            url=self.url,
+            username=username,
+            password=password,
+            timeout=math.ceil(self.timeout),
+            ssl_verify_cert=self.verify,
+            enable_rfc6764=False,
+        )
+        try:
+            return str(client.get_principal().calendar_home_set.url)
+        except caldav_error.AuthorizationError as failure:
+            if failure.status == 403:
+                raise BackendError(
+                    f"{self.label} refused access (HTTP 403): check the account's rights"
+                ) from None
+            raise self.auth_error() from None
+        except caldav_error.DAVError as failure:
+            raise BackendError(
+                f"{self.label}: the server answered {failure.reason or 'with an error'}"
+            ) from None
+        except Exception as failure:
+            raise self.network_error(failure) from failure
+        finally:
+            client.close()
+
+
+def _auth_for(challenge: str, username: str, password: str) -> niquests.auth.AuthBase | None:
+    schemes = {part.strip().split(" ", 1)[0].lower() for part in challenge.split(",") if part.strip()}
+    if "digest" in schemes:
+        return niquests.auth.HTTPDigestAuth(username, password)
+    if "basic" in schemes:
+        return niquests.auth.HTTPBasicAuth(username, password)
+    return None
 
 
 def _causes(failure: BaseException) -> list[BaseException]:
@@ -373,8 +407,7 @@ def discover_calendars(session: DavSession, url: str) -> list[CalendarInfo]:
             return [calendar_info(resource, reply.url)]
     homes = []
     try:
-        principal = session.client.get_principal()
-        homes.append(str(principal.calendar_home_set.url))
+        homes.append(session.principal_home())
     except Exception as failure:
         mapped = session.network_error(failure)
         if isinstance(mapped, AuthenticationError):
@@ -411,4 +444,4 @@ def list_calendars(
     try:
         return discover_calendars(session, collection_url(url))
     finally:
-        session.client.close()
+        session.close()
