@@ -9,10 +9,12 @@ Hypothesis, that a calendar synced with the cache ends exactly like one synced w
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -329,3 +331,59 @@ def test_parallel_writes_end_like_sequential_ones(radicale: RadicaleServer) -> N
             proxy.close()
     assert results[0] == results[1]
     assert len(results[0][1]) == 30
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest"])
+def test_a_no_op_sync_with_a_login_asks_once_or_twice(scheme: str, tmp_path: Path) -> None:
+    """Basic: the credentials go along at once (the server asked for Basic before): one request.
+    Digest needs the server's challenge first: two."""
+    users = {"alice": "alice-secret-pw"} if scheme == "basic" else None
+    with running_radicale(users=users) as server:
+        url = server.make_calendar("alice", "work", "Work")
+        user = CalendarUser(_logged_in_store(server, url, "alice" if users else None))
+        seed_week(user)
+        proxy = FlakyProxy(server.root)
+        if scheme == "digest":
+            proxy.digest_user = ("alice", "alice-secret-pw")
+        try:
+
+            def backend() -> CaldavBackend:
+                return CaldavBackend(
+                    "cal", proxy.url(url), username="alice", password="alice-secret-pw", retry=FAST_RETRY
+                )
+
+            world = World(backend(), user, cache=SyncCache(tmp_path / "cache.json"))
+            world.sync()
+            world.sync()
+            world.backend = backend()
+            proxy.log.clear()
+            world.now += timedelta(minutes=15)
+            world.sync()
+            assert world.lines == []
+            assert proxy.log == (["REPORT"] if scheme == "basic" else ["REPORT", "REPORT"])
+        finally:
+            proxy.close()
+
+
+def _logged_in_store(server: RadicaleServer, url: str, login: str | None) -> CallbackStore:
+    """The calendar as the user's own app sees it, logged in when the server wants a login."""
+    collection = urlsplit(url).path
+
+    def call(method: str, href: str, body: bytes = b"") -> bytes:
+        headers = {"Content-Type": "text/calendar"} if body else {"Depth": "1"}
+        status, _, answer = server.request(method, collection + href, body, user=login, headers=headers)
+        assert status < 300, (method, status, answer)
+        return answer
+
+    def hrefs() -> list[str]:
+        listing = ET.fromstring(call("PROPFIND", ""))
+        paths = [h.text or "" for h in listing.iter("{DAV:}href")]
+        return sorted(p.rsplit("/", 1)[1] for p in paths if p.endswith(".ics"))
+
+    def put(href: str, data: bytes) -> None:
+        call("PUT", href, data)
+
+    def remove(href: str) -> None:
+        call("DELETE", href)
+
+    return CallbackStore(hrefs, lambda href: call("GET", href), put, remove)

@@ -125,11 +125,17 @@ class CaldavBackend:
         The token also names the collection it belongs to, so that a check needs no discovery first:
         one request in all when nothing changed."""
         if token is not None:
-            known, _, sync_token = token.partition("\n")
+            known, sync_token, scheme = [*token.split("\n"), "", ""][:3]
             collection = self._collection or known
             if sync_token and collection == known and _same_origin(collection, self.url):
                 body = sync_collection_body(sync_token)
-                reply = self._session.send("REPORT", collection, body, XML_HEADERS)
+                reply = None
+                if scheme != "digest":  # a Digest answer needs the server's challenge first
+                    reply = self._session.send_quick(
+                        "REPORT", collection, body, XML_HEADERS, basic=scheme == "basic"
+                    )
+                if reply is None:
+                    reply = self._session.send("REPORT", collection, body, XML_HEADERS)
                 if reply.status == 207:
                     self._collection = collection
                     own_path = urlsplit(collection).path.rstrip("/")
@@ -137,7 +143,7 @@ class CaldavBackend:
                         urlsplit(urljoin(collection, resource.href)).path.rstrip("/") != own_path
                         for resource in self._session.parse(reply)
                     )
-                    return ChangeCheck(changed, _token(collection, sync_token_in(reply.body)))
+                    return ChangeCheck(changed, self._token(collection, sync_token_in(reply.body)))
                 if reply.status not in STALE_TOKEN_STATUSES and reply.status not in (404, 501):
                     raise BackendError(
                         f"{self._session.label} refused the sync-collection report (HTTP {reply.status})"
@@ -145,10 +151,18 @@ class CaldavBackend:
         collection = self.collection()
         reply, resources = self._session.propfind(collection, ("D:sync-token",), 0)
         current = resources[0].text(f"{DAV}sync-token") if resources else None
-        return ChangeCheck(True, _token(collection, current))
+        return ChangeCheck(True, self._token(collection, current))
+
+    def _token(self, collection: str, sync_token: str | None) -> str | None:
+        """Collection, sync-token and the auth scheme the server asked for, one per line."""
+        sync_token = (sync_token or "").strip()
+        if not sync_token:
+            return None
+        return f"{collection}\n{sync_token}\n{self._session.auth_scheme}"
 
     def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         body = calendar_query_body(time_range_filter(_utc_text(start), _utc_text(end)))
         listing = Listing()
         for href, stored in self._query(body):
@@ -161,6 +175,7 @@ class CaldavBackend:
 
     def find(self, uid: str, recurrence_id: Moment | None, tz: ZoneInfo) -> Event | None:
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         for href, stored in self._query(calendar_query_body(uid_filter(uid))):
             if uid not in ical.uids_in(stored.data):
                 continue  # text-match is a substring match
@@ -216,6 +231,7 @@ class CaldavBackend:
 
     def create(self, draft: ReminderDraft) -> Event:
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         data = ical.reminder_to_ical(draft)
         href = urlsplit(self._url(quote(draft.uid, safe="") + ".ics")).path
         headers = {**ICAL_HEADERS, "If-None-Match": "*"}
@@ -235,6 +251,7 @@ class CaldavBackend:
 
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         href = existing.href
         etag = existing.etag or self._etag_still_matching(existing)
         data = ical.reminder_to_ical(draft)
@@ -310,6 +327,7 @@ class CaldavBackend:
 
     def _written_event(self, href: str, data: bytes, uid: str, etag_header: str | None) -> Event:
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         etag = _strong_etag(etag_header)  # none (or a weak one): the next read decides
         if etag is None:
             self._objects.pop(href, None)
@@ -323,6 +341,7 @@ class CaldavBackend:
     def _read_back(self, href: str, draft: ReminderDraft) -> Event | None:
         """The stored reminder when it is exactly ``draft`` (our own earlier attempt), else None."""
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         stored = self._get(href)
         if stored is None:
             return None
@@ -337,6 +356,7 @@ class CaldavBackend:
         """The current ETag of ``existing``'s object, read now because the server sent none before;
         PreconditionFailed when the object no longer holds the event as it was read."""
         from .. import ical  # lazily: a sync that finds nothing changed never parses
+
         stored = self._get(existing.href)
         if stored is None:
             if missing_ok:
@@ -375,15 +395,11 @@ class CaldavBackend:
 
 def _with_marks(data: bytes, updates: Sequence[MarkUpdate], href: str) -> bytes:
     from .. import ical  # lazily: a sync that finds nothing changed never parses
+
     uids = ical.uids_in(data)
     if len(uids) != 1:
         raise BackendError(f"{href} holds {len(uids)} events instead of one; followup-cal leaves it alone")
     return ical.apply_marks(data, uids[0], updates)
-
-
-def _token(collection: str, sync_token: str | None) -> str | None:
-    sync_token = (sync_token or "").strip()
-    return f"{collection}\n{sync_token}" if sync_token else None
 
 
 def _same_origin(url_a: str, url_b: str) -> bool:

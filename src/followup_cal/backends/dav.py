@@ -8,16 +8,20 @@ only to find an account's calendar home, so a sync that finds nothing changed st
 from __future__ import annotations
 
 import math
+import re
 import socket
 import ssl
+import urllib.request
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-import niquests
+if TYPE_CHECKING:
+    import niquests
 
 from ..errors import AuthenticationError, BackendError, TransientError
 from ..http import DEFAULT_TIMEOUT, RetryPolicy, is_transient, parse_retry_after, redact_url
@@ -93,12 +97,61 @@ class DavSession:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.verify: bool | str = ca_bundle if (ca_bundle and verify) else verify
-        self.http = niquests.Session(pool_maxsize=max(10, connections))
+        self.connections = connections
+        self._http: niquests.Session | None = None
         self.auth: niquests.auth.AuthBase | None = None
         self._credentials = (username, password) if username is not None and password is not None else None
 
+    @property
+    def http(self) -> niquests.Session:
+        """The keep-alive session, made on first use (niquests takes a while to import)."""
+        if self._http is None:
+            import niquests
+
+            self._http = niquests.Session(pool_maxsize=max(10, self.connections))
+        return self._http
+
+    @property
+    def auth_scheme(self) -> str:
+        """The scheme the server asked for so far: "basic", "digest", or "" (none yet)."""
+        return type(self.auth).__name__.removeprefix("HTTP").removesuffix("Auth").lower() if self.auth else ""
+
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
+
+    def send_quick(
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str], basic: bool
+    ) -> Reply | None:
+        """One request with the standard library alone (no session, no retries), for the one question
+        a sync that finds nothing changed asks: the answer when it is a success, else None, and the
+        caller asks again through :meth:`send`, which handles authentication, retries and errors.
+        ``basic``: the server asked for Basic auth before, so the credentials go with the request."""
+        import ssl
+        import urllib.error
+        import urllib.request
+
+        merged = {"User-Agent": "followup-cal", **headers}
+        if basic and self._credentials is not None:
+            import base64
+
+            pair = ":".join(self._credentials).encode()
+            merged["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        context = None
+        if url.startswith("https:"):
+            if self.verify is False:
+                context = ssl._create_unverified_context()
+            else:
+                context = ssl.create_default_context(
+                    cafile=self.verify if isinstance(self.verify, str) else None
+                )
+        request = urllib.request.Request(url, data=body or None, headers=merged, method=method)
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirects())
+        try:
+            with opener.open(request, timeout=self.timeout) as response:
+                return Reply(response.status, response.headers, response.read(), response.url)
+        except (OSError, ValueError, urllib.error.URLError):
+            return None
 
     def send(
         self,
@@ -170,6 +223,8 @@ class DavSession:
 
     def network_error(self, failure: BaseException) -> BackendError:
         """One clear line for an exception from the HTTP library or the caldav library."""
+        import niquests
+
         exceptions = niquests.exceptions
         if isinstance(failure, BackendError):
             return failure
@@ -181,6 +236,12 @@ class DavSession:
             )
         if isinstance(failure, exceptions.Timeout):
             return TransientError(f"{self.label} did not answer within {self.timeout:g} s; try again later")
+        if isinstance(failure, exceptions.ConnectionError | exceptions.ChunkedEncodingError) and _broken_off(
+            failure
+        ):
+            return TransientError(
+                f"{self.label} broke the connection off ({_network_reason(failure)}); try again later"
+            )
         if isinstance(failure, exceptions.ConnectionError):
             return BackendError(
                 f"{self.label} is unreachable ({_network_reason(failure)}): check the url and the network"
@@ -242,12 +303,26 @@ class DavSession:
 
 
 def _auth_for(challenge: str, username: str, password: str) -> niquests.auth.AuthBase | None:
+    import niquests
+
     schemes = {part.strip().split(" ", 1)[0].lower() for part in challenge.split(",") if part.strip()}
     if "digest" in schemes:
-        return niquests.auth.HTTPDigestAuth(username, password)
+        digest = niquests.auth.HTTPDigestAuth(username, password)
+        # Answer the challenge already in hand rather than let the first request be refused again.
+        digest.init_per_thread_state()
+        state = digest._thread_local.get(None)
+        if state is not None:
+            state.chal = niquests.utils.parse_dict_header(re.sub(r"(?i)^.*?digest ", "", challenge, count=1))
+            state.last_nonce = str(state.chal.get("nonce") or "")
+        return digest
     if "basic" in schemes:
         return niquests.auth.HTTPBasicAuth(username, password)
     return None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None
 
 
 def _causes(failure: BaseException) -> list[BaseException]:
@@ -257,6 +332,12 @@ def _causes(failure: BaseException) -> list[BaseException]:
         chain.append(current)
         current = current.__cause__ or current.__context__
     return chain
+
+
+def _broken_off(failure: BaseException) -> bool:
+    """True when the connection failed after it was made (closed without an answer, an answer cut short):
+    worth another try, unlike a refused connection or an unknown host name."""
+    return not any(isinstance(cause, ConnectionRefusedError | socket.gaierror) for cause in _causes(failure))
 
 
 def _network_reason(failure: BaseException) -> str:
