@@ -125,6 +125,8 @@ def in_parallel(
         while pending:
             finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in sorted(finished, key=futures.__getitem__):
+                if future.cancelled():  # never started, after an earlier failure
+                    continue
                 error = future.exception()
                 if error is None:
                     on_done(futures[future], future.result())
