@@ -16,12 +16,14 @@ google-api-python-client is imported when a backend is constructed, never when t
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
+import http.client
 import json
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +37,7 @@ from ..errors import (
     TransientError,
 )
 from ..google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
+from ..http import DEFAULT_TIMEOUT, max_retry_delay
 from ..model import (
     GOOGLE_FINGERPRINT,
     GOOGLE_ISSUED,
@@ -100,7 +103,7 @@ class GoogleBackend:
         self.calendar_id = calendar_id
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.backoff_cap = max_retry_delay(backoff_cap)
         self.page_size = page_size
         self.retries = 0  # requests repeated after a transient failure, over the backend's life
         self._service = build_service(credentials, api_endpoint)
@@ -259,7 +262,13 @@ class GoogleBackend:
         request = self._events.patch(
             calendarId=self.calendar_id, eventId=existing.href, body=_reminder_body(draft), sendUpdates="none"
         )
-        item = self._conditional_write(request, existing.etag, "updating a reminder")
+        item = self._conditional_write(
+            request,
+            existing.etag,
+            "updating a reminder",
+            existing.href,
+            lambda item: _is_our_reminder(item, draft),
+        )
         return self._to_event(item, ZoneInfo("UTC"))
 
     def delete(self, existing: Event) -> None:
@@ -293,16 +302,37 @@ class GoogleBackend:
                 body={"extendedProperties": {"private": private}},
                 sendUpdates="none",
             )
-            item = self._conditional_write(request, match, "tagging an interview")
+            item = self._conditional_write(
+                request,
+                match,
+                "tagging an interview",
+                target,
+                functools.partial(_has_private, private=private),
+            )
             if target == href:
                 etag = item.get("etag")
 
-    def _conditional_write(self, request: Any, etag: str | None, what: str) -> Json:
+    def _conditional_write(
+        self,
+        request: Any,
+        etag: str | None,
+        what: str,
+        event_id: str | None = None,
+        landed: Callable[[Json], bool] | None = None,
+    ) -> Json:
+        """Sends a write with ``If-Match: etag``. When a retry of it meets 412, the first attempt may have
+        been applied before its answer was lost: the event is read, and if ``landed`` says it holds what
+        was written, that counts as done (as a retried DELETE's 404 does)."""
         if etag is not None:
             request.headers["If-Match"] = etag
+        retries_before = self.retries
         try:
             result: Json = self._execute(request, retry=etag is not None, what=what)
         except ApiFailure as failure:
+            if failure.status == 412 and self.retries > retries_before and event_id and landed:
+                current = self._get_item(event_id)
+                if current is not None and landed(current):
+                    return current
             raise self._error(failure, what) from None
         return result or {}
 
@@ -331,7 +361,8 @@ class GoogleBackend:
                 raise AuthenticationError(
                     f"Google refused to refresh the access token of calendar '{self.name}': {AUTH_AGAIN}"
                 ) from None
-            except (OSError, httplib2.HttpLib2Error, TransportError) as error:
+            except (OSError, httplib2.HttpLib2Error, TransportError, http.client.HTTPException) as error:
+                # HTTPException: an answer cut short (IncompleteRead) or garbled on the way.
                 failure = f"cannot reach Google Calendar ({type(error).__name__}: {error})"
             attempt += 1
             if not retry or attempt >= self.max_attempts:
@@ -412,9 +443,15 @@ class GoogleBackend:
         )
 
 
-def build_service(credentials: Any, api_endpoint: str | None = None) -> Any:
-    """A Calendar v3 service from the discovery document bundled with the library (no network)."""
+def build_service(credentials: Any, api_endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """A Calendar v3 service from the discovery document bundled with the library (no network), whose
+    requests give up after ``timeout`` seconds without an answer."""
+    import google_auth_httplib2  # type: ignore[import-untyped]
     from googleapiclient.discovery import build
+    from googleapiclient.http import build_http
+
+    connection = build_http()
+    connection.timeout = timeout
 
     options = None
     if api_endpoint:
@@ -423,7 +460,7 @@ def build_service(credentials: Any, api_endpoint: str | None = None) -> Any:
     return build(
         "calendar",
         "v3",
-        credentials=credentials,
+        http=google_auth_httplib2.AuthorizedHttp(credentials, http=connection),
         static_discovery=True,
         cache_discovery=False,
         client_options=options,
@@ -476,6 +513,12 @@ def _is_our_reminder(item: Json, draft: ReminderDraft) -> bool:
         and private.get(GOOGLE_SOURCE) == draft.source
         and private.get(GOOGLE_FINGERPRINT) == draft.fingerprint
     )
+
+
+def _has_private(item: Json, private: Json) -> bool:
+    """True when the item's private extended properties hold ``private`` (a None value: absent)."""
+    stored = (item.get("extendedProperties") or {}).get("private") or {}
+    return item.get("status") != "cancelled" and all(stored.get(k) == v for k, v in private.items())
 
 
 def _is_deleted_leftover(item: Json) -> bool:
