@@ -7,6 +7,7 @@ clients that failed together do not retry together.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -15,8 +16,29 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
 
-DEFAULT_TIMEOUT = 30.0
-"""Seconds any single request may take before it is abandoned."""
+TIMEOUT_ENV = "FOLLOWUP_CAL_TIMEOUT"
+MAX_RETRY_DELAY_ENV = "FOLLOWUP_CAL_MAX_RETRY_DELAY"
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable ``name``, else ``default``."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
+DEFAULT_TIMEOUT = seconds_from_env(TIMEOUT_ENV, 30.0)
+"""Seconds any single request may wait for the server (connecting, or between two bytes of its answer)
+before it is abandoned; $FOLLOWUP_CAL_TIMEOUT overrides it (a slow server, or tests)."""
+
+
+def max_retry_delay(default: float) -> float:
+    """The longest single wait between two attempts: ``default``, or $FOLLOWUP_CAL_MAX_RETRY_DELAY when
+    set (tests use it so that a failing server costs seconds, not minutes)."""
+    return seconds_from_env(MAX_RETRY_DELAY_ENV, default)
+
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 """HTTP statuses that may pass if the same request is sent again a little later."""
@@ -26,7 +48,8 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 class RetryPolicy:
     attempts: int = 3  # total tries, the first one included
     base_delay: float = 0.5  # seconds before the first retry; doubles each time
-    max_delay: float = 8.0  # no single wait is longer, whatever the server's Retry-After says
+    # No single wait is longer, whatever the server's Retry-After says.
+    max_delay: float = field(default_factory=lambda: max_retry_delay(8.0))
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
     def delay(self, retry_number: int, retry_after: float | None = None) -> float:
