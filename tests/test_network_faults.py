@@ -1,0 +1,301 @@
+"""Network faults between followup-cal and its servers: a proxy (tests/fault_proxy.py) in front of a real
+Radicale and of the Google stand-in drops connections (before or after the server acted), answers
+500/502/503, stalls past the client's timeout and truncates answers.
+
+- Transient faults on a share of the requests: the sync retries and finishes (exit 0) with the same
+  calendar as an uninterrupted sync.
+- A persistent fault that starts in the middle of the writes: exit 1 with exactly one line, naming the
+  failed calendar; the other calendar is synced. The next healthy run converges: the same calendar as an
+  uninterrupted sync, no duplicates.
+
+``followup-cal`` runs as its own process with a 1-second request timeout (FOLLOWUP_CAL_TIMEOUT) and short
+waits between retries (FOLLOWUP_CAL_MAX_RETRY_DELAY). ``pytest -s`` prints the faults injected by kind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fault_proxy import FaultProxy, Plan, Seen
+from google_standin import GoogleStandin
+from job_search_seed import (
+    FAST_NETWORK_ENV,
+    Finished,
+    Snapshot,
+    config_text,
+    copy_of_seed,
+    google_seed,
+    google_snapshot,
+    radicale_snapshot,
+    run_sync,
+    seed_radicale,
+)
+from radicale_server import RadicaleServer, running_radicale
+from test_google import write_token
+
+TRANSIENT_KINDS = ("drop", "500", "drop-after", "502", "stall", "503", "truncate")
+PERSISTENT_KINDS = ("503", "drop", "stall", "truncate")
+EVERY_NTH_REQUEST = 4
+PERSISTENT_FROM_WRITE = 20
+STALL_SECONDS = 2.0  # the client gives up after 1
+
+
+@pytest.fixture(scope="module")
+def injected() -> Iterator[Counter[str]]:
+    totals: Counter[str] = Counter()
+    yield totals
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(totals.items()))
+    print(f"\nnetwork faults: {sum(totals.values())} injected ({kinds})")
+
+
+def transient_plan() -> Plan:
+    """A fault on every EVERY_NTH_REQUEST-th distinct request, cycling through the kinds; a retry of a
+    faulted request (same method, path and body) always passes, so every request succeeds by its
+    second attempt."""
+    kinds = itertools.cycle(TRANSIENT_KINDS)
+    faulted: set[tuple[str, str, bytes]] = set()
+    distinct = itertools.count(1)
+    lock = threading.Lock()
+
+    def plan(seen: Seen) -> str | None:
+        with lock:
+            if seen.key in faulted:
+                return None
+            if next(distinct) % EVERY_NTH_REQUEST:
+                return None
+            faulted.add(seen.key)
+            return next(kinds)
+
+    return plan
+
+
+def persistent_plan(kind: str, path_part: str) -> Plan:
+    """From the PERSISTENT_FROM_WRITE-th write on, every request whose path holds ``path_part`` fails."""
+    started = threading.Event()
+
+    def plan(seen: Seen) -> str | None:
+        if path_part not in seen.path:
+            return None
+        if seen.write_number >= PERSISTENT_FROM_WRITE:
+            started.set()
+        return kind if started.is_set() else None
+
+    return plan
+
+
+def assert_one_line_naming(done: Finished, calendar: str) -> None:
+    assert done.code == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert f"'{calendar}'" in lines[0] and "Traceback" not in done.stderr
+
+
+def assert_same(final: Snapshot, reference: Snapshot, seeded_user_events: dict[str, object]) -> None:
+    assert final.duplicates == 0
+    assert final.user_events == seeded_user_events
+    assert final.reminders == reference.reminders
+    assert final.marks == reference.marks
+
+
+# ---- CalDAV (Radicale)
+
+
+@pytest.fixture(scope="module")
+def radicale() -> Iterator[RadicaleServer]:
+    with running_radicale() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def seed_folder(radicale: RadicaleServer) -> Path:
+    return seed_radicale(radicale, "faults")
+
+
+@pytest.fixture
+def proxy(radicale: RadicaleServer, injected: Counter[str]) -> Iterator[FaultProxy]:
+    server = FaultProxy(radicale.root, stall_seconds=STALL_SECONDS)
+    yield server
+    injected.update(server.injected)
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def dav_reference(
+    radicale: RadicaleServer, seed_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Snapshot, Snapshot]:
+    """(the seed as stored, the calendar after one uninterrupted sync)"""
+    url = copy_of_seed(radicale, seed_folder, "reference")
+    seeded = radicale_snapshot(radicale, url)
+    config = tmp_path_factory.mktemp("reference") / "config.toml"
+    config.write_text(config_text({"work": url}))
+    done = run_sync(config)
+    assert done.code == 0, done.stderr
+    return seeded, radicale_snapshot(radicale, url)
+
+
+def test_caldav_transient_faults_are_retried(
+    radicale: RadicaleServer,
+    seed_folder: Path,
+    proxy: FaultProxy,
+    dav_reference: tuple[Snapshot, Snapshot],
+    tmp_path: Path,
+) -> None:
+    seeded, reference = dav_reference
+    url = copy_of_seed(radicale, seed_folder, "transient")
+    config = tmp_path / "config.toml"
+    config.write_text(config_text({"work": proxy.url(url)}))
+    proxy.reset(transient_plan())
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert done.code == 0, done.stderr
+    assert set(proxy.injected) == set(TRANSIENT_KINDS), proxy.injected
+    assert_same(radicale_snapshot(radicale, url), reference, seeded.user_events)
+    proxy.reset()
+    assert (run_sync(config, FAST_NETWORK_ENV).stdout, proxy.writes) == ("", 0)
+
+
+@pytest.mark.parametrize("kind", PERSISTENT_KINDS)
+def test_caldav_persistent_fault_fails_one_calendar_then_converges(
+    kind: str,
+    radicale: RadicaleServer,
+    seed_folder: Path,
+    proxy: FaultProxy,
+    dav_reference: tuple[Snapshot, Snapshot],
+    tmp_path: Path,
+) -> None:
+    seeded, reference = dav_reference
+    failing = copy_of_seed(radicale, seed_folder, f"persistent-{kind}")
+    healthy = copy_of_seed(radicale, seed_folder, f"healthy-{kind}")
+    config = tmp_path / "config.toml"
+    config.write_text(config_text({"work": proxy.url(failing), "home": proxy.url(healthy)}))
+    proxy.reset(persistent_plan(kind, f"/persistent-{kind}/"))
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert_one_line_naming(done, "work")
+    assert proxy.injected[kind] >= 1
+    assert_same(radicale_snapshot(radicale, healthy), reference, seeded.user_events)
+    interrupted = radicale_snapshot(radicale, failing)
+    assert interrupted.duplicates == 0 and interrupted.user_events == seeded.user_events
+
+    proxy.reset()
+    again = run_sync(config, FAST_NETWORK_ENV)
+    assert again.code == 0, again.stderr
+    assert_same(radicale_snapshot(radicale, failing), reference, seeded.user_events)
+
+
+# ---- Google (the stand-in)
+
+GOOGLE_CALENDARS = ("reference", "transient", *(f"persistent{n}" for n in range(len(PERSISTENT_KINDS))))
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[GoogleStandin]:
+    with GoogleStandin(timezone="Europe/Berlin") as server:
+        for calendar_id in (*GOOGLE_CALENDARS, "healthy"):
+            for body in google_seed():
+                server.add_event(calendar_id, body)
+        yield server
+
+
+@pytest.fixture
+def google_proxy(standin: GoogleStandin, injected: Counter[str]) -> Iterator[FaultProxy]:
+    server = FaultProxy(standin.url, stall_seconds=STALL_SECONDS)
+    yield server
+    injected.update(server.injected)
+    server.close()
+
+
+def google_config(tmp_path: Path, standin: GoogleStandin, calendars: dict[str, tuple[str, str]]) -> Path:
+    """A config with one Google calendar per ``name -> (calendar_id, api_endpoint)``."""
+    token = tmp_path / "google-token.json"
+    write_token(token, standin, expired=False)
+    text = 'timezone = "Europe/Berlin"\nme = ["me@example.com"]\n'
+    for name, (calendar_id, endpoint) in calendars.items():
+        text += (
+            f'[calendars.{name}]\ntype = "google"\ncalendar_id = "{calendar_id}"\n'
+            f'token_file = "{token}"\napi_endpoint = "{endpoint}"\n'
+        )
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    return config
+
+
+@pytest.fixture(scope="module")
+def google_reference(
+    standin: GoogleStandin, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Snapshot, Snapshot]:
+    """(the seed as stored, the calendar after one uninterrupted sync)"""
+    seeded = google_snapshot(standin.events("reference"))
+    tmp = tmp_path_factory.mktemp("google-reference")
+    done = run_sync(google_config(tmp, standin, {"gmail": ("reference", standin.api_endpoint)}))
+    assert done.code == 0, done.stderr
+    synced = google_snapshot(standin.events("reference"))
+    assert len(synced.reminders) >= 60 and synced.duplicates == 0
+    return seeded, synced
+
+
+def assert_same_on_google(final: Snapshot, reference: tuple[Snapshot, Snapshot]) -> None:
+    """Same as the uninterrupted sync; every seeded event unchanged but for the marks (a series' tagged
+    occurrences are new exceptions, in the reference too)."""
+    seeded, synced = reference
+    assert_same(final, synced, synced.user_events)
+    assert {key: final.user_events[key] for key in seeded.user_events} == seeded.user_events
+
+
+def test_google_transient_faults_are_retried(
+    standin: GoogleStandin,
+    google_proxy: FaultProxy,
+    google_reference: tuple[Snapshot, Snapshot],
+    tmp_path: Path,
+) -> None:
+    endpoint = google_proxy.root + "calendar/v3/"
+    config = google_config(tmp_path, standin, {"gmail": ("transient", endpoint)})
+    google_proxy.reset(transient_plan())
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert done.code == 0, done.stderr
+    assert set(google_proxy.injected) == set(TRANSIENT_KINDS), google_proxy.injected
+    assert_same_on_google(google_snapshot(standin.events("transient")), google_reference)
+    google_proxy.reset()
+    assert (run_sync(config, FAST_NETWORK_ENV).stdout, google_proxy.writes) == ("", 0)
+
+
+@pytest.mark.parametrize("kind", PERSISTENT_KINDS)
+def test_google_persistent_fault_fails_one_calendar_then_converges(
+    kind: str,
+    standin: GoogleStandin,
+    google_proxy: FaultProxy,
+    google_reference: tuple[Snapshot, Snapshot],
+    tmp_path: Path,
+) -> None:
+    calendar_id = f"persistent{PERSISTENT_KINDS.index(kind)}"
+    endpoint = google_proxy.root + "calendar/v3/"
+    config = google_config(
+        tmp_path, standin, {"gmail": (calendar_id, endpoint), "other": ("healthy", standin.api_endpoint)}
+    )
+    google_proxy.reset(persistent_plan(kind, f"/calendars/{calendar_id}/"))
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert_one_line_naming(done, "gmail")
+    assert google_proxy.injected[kind] >= 1
+    assert_same_on_google(google_snapshot(standin.events("healthy")), google_reference)
+    assert google_snapshot(standin.events(calendar_id)).duplicates == 0
+
+    google_proxy.reset()
+    again = run_sync(config, FAST_NETWORK_ENV)
+    assert again.code == 0, again.stderr
+    assert_same_on_google(google_snapshot(standin.events(calendar_id)), google_reference)
+
+
+def test_timeout_and_retry_delay_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from followup_cal.http import max_retry_delay, seconds_from_env
+
+    for value, expected in (("1.5", 1.5), ("0", 30.0), ("-2", 30.0), ("inf", 30.0), ("soon", 30.0)):
+        monkeypatch.setenv("FOLLOWUP_CAL_TIMEOUT", value)
+        assert seconds_from_env("FOLLOWUP_CAL_TIMEOUT", 30.0) == expected
+    monkeypatch.delenv("FOLLOWUP_CAL_MAX_RETRY_DELAY", raising=False)
+    assert max_retry_delay(20.0) == 20.0
+    monkeypatch.setenv("FOLLOWUP_CAL_MAX_RETRY_DELAY", "0.2")
+    assert max_retry_delay(20.0) == 0.2
