@@ -59,7 +59,7 @@ def _raw_config(path: Path) -> dict[str, Any] | None:
 def check_config(path: Path, report: Report) -> Settings | None:
     """The config and time zone lines. An unknown time zone alone still lets the other checks run
     (with the system's zone), so the user sees every problem at once."""
-    from .config import load_settings, parse_settings
+    from .config import load_settings, parse_settings, system_timezone
 
     fix_hint = "fix it, or write a new one with `followup-cal init --force`"
     raw = _raw_config(path) or {}
@@ -85,9 +85,11 @@ def check_config(path: Path, report: Report) -> Settings | None:
         report.add(Check(False, "config", f"{path} names no calendars", "run `followup-cal init`"))
         return None
     names = ", ".join(settings.calendars)
-    report.add(Check(True, "config", f"{path} is valid ({len(settings.calendars)} calendar(s): {names})"))
+    valid = "is valid apart from the time zone" if zone_problem else "is valid"
+    report.add(Check(True, "config", f"{path} {valid} ({len(settings.calendars)} calendar(s): {names})"))
     if zone_problem:
-        report.add(Check(False, "time zone", zone_problem, "set timezone in the config"))
+        hint = f"set timezone in the config; the checks below use the system's zone, {system_timezone().key}"
+        report.add(Check(False, "time zone", zone_problem, hint))
     else:
         now = datetime.now(settings.timezone)
         where = "" if zone else " (the system's; set timezone in the config so cron uses the same)"
