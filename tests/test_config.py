@@ -89,6 +89,7 @@ def test_design_example_parses_to_expected_values(tmp_path: Path) -> None:
         "password_env": "DAV_PASSWORD",
         "verify": True,
         "ca_bundle": None,
+        "connections": 4,
     }
     # A relative path is taken from the configuration's folder.
     assert settings.calendars["followups"].options == {"path": tmp_path / "followups.ics"}
@@ -464,3 +465,17 @@ def test_system_timezone_from_localtime_contents(tmp_path: Path) -> None:
     (etc / "localtime").write_bytes(zone_file_bytes("Asia/Kolkata"))
     zone = system_timezone({}, etc)
     assert datetime(2026, 1, 1, tzinfo=zone).utcoffset() == timedelta(hours=5, minutes=30)
+
+
+def test_connections_must_be_a_small_positive_number(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[calendars.work]\ntype = "caldav"\nurl = "https://dav.example.com/cal/"\nconnections = 0\n'
+    )
+    with pytest.raises(ConfigError) as failure:
+        config.load_settings(path)
+    assert "connections" in str(failure.value) and str(path) in str(failure.value)
+    path.write_text(
+        '[calendars.work]\ntype = "caldav"\nurl = "https://dav.example.com/cal/"\nconnections = 1\n'
+    )
+    assert config.load_settings(path).calendars["work"].options["connections"] == 1
