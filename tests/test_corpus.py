@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import warnings
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ import icalendar
 import pytest
 
 from followup_cal import ical
+from followup_cal.backends.objectstore import split_href
 from followup_cal.backends.vdir import VdirBackend
 from followup_cal.model import PROP_ISSUED, Event, Kind, Listing, MarkUpdate, Moment
 
@@ -46,7 +47,7 @@ def listing(corpus_vdir: Path) -> Listing:
 def test_every_corpus_file_is_read_or_reported(corpus_vdir: Path, listing: Listing) -> None:
     names = {path.name for path in corpus_vdir.iterdir()}
     assert len(names) > 150
-    read = {event.href for event in listing.events}
+    read = {split_href(event.href)[0] for event in listing.events}
     reported = {problem.where for problem in listing.problems}
     assert reported <= names and read <= names
     with_events = {name for name in names if b"BEGIN:VEVENT" in (corpus_vdir / name).read_bytes().upper()}
@@ -90,7 +91,7 @@ def _without_marks(component: icalendar.Component) -> list[tuple[str, bytes]]:
 def _occurrences(listing: Listing) -> dict[str, dict[str, set[Moment | None]]]:
     found: dict[str, dict[str, set[Moment | None]]] = defaultdict(lambda: defaultdict(set))
     for event in listing.events:
-        found[event.href][event.uid].add(event.recurrence_id)
+        found[split_href(event.href)[0]][event.uid].add(event.recurrence_id)
     return found
 
 
@@ -132,3 +133,74 @@ def test_marks_on_every_readable_event_change_nothing_else(corpus_vdir: Path, li
                 assert ical.apply_marks(marked, uid, [MarkUpdate(rid, None)]) == data, (href, uid)
                 checked += 1
     assert checked > 100
+
+
+def _sync_one_file(source: Path, folder: Path) -> tuple[int, int]:
+    """Syncs a vdir holding a copy of ``source`` with every titled event in it counted as an interview
+    and "now" just before its first event. Returns (interviews tagged, reminders written)."""
+    from dataclasses import replace
+
+    from followup_cal.settings import CalendarSettings, DetectSettings, Rules, Settings
+    from followup_cal.sync import run
+    from hostile_checks import assert_clean_reminder, measure, tree, without_tag_lines
+
+    cal = folder / "cal"
+    cal.mkdir(parents=True)
+    shutil.copyfile(source, cal / source.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = VdirBackend("cal", cal).list_window(*WINDOW, TZ)
+    starts = [
+        e.start if isinstance(e.start, datetime) else datetime(*e.start.timetuple()[:3], tzinfo=TZ)
+        for e in found.events
+    ]
+    titles = tuple(sorted({e.summary.strip() for e in found.events if e.summary.strip()}))
+    if not starts or not titles:
+        return 0, 0
+    now = min(starts).astimezone(UTC) - timedelta(days=1)
+    settings = Settings(
+        timezone=TZ,
+        me=("me@example.com",),
+        rules=replace(Rules(), window_past_days=1, window_future_days=60),
+        detect=DetectSettings(extra_keywords=titles),
+        calendars={"cal": CalendarSettings("cal", "vdir")},
+    )
+    before = tree(folder)
+    lines: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report, _ = measure(
+            lambda: run(settings, {"cal": VdirBackend("cal", cal)}, now=now, report=lines.append)
+        )
+    assert not report.failures, (source.name, report.failures)
+    assert {p.where for p in report.problems} <= {source.name}
+    after = tree(folder)
+    assert set(before) <= set(after) and all(name.startswith("cal/") for name in after)
+    assert without_tag_lines(after[f"cal/{source.name}"]) == before[f"cal/{source.name}"], source.name
+    new = {name: data for name, data in after.items() if name not in before}
+    for data in new.values():
+        [calendar] = icalendar.Calendar.from_ical(data, multiple=True)
+        assert_clean_reminder(data, str(calendar.walk("VEVENT")[0]["RELATED-TO"]))
+    again: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run(settings, {"cal": VdirBackend("cal", cal)}, now=now, report=again.append)
+    assert again == [] and tree(folder) == after, (source.name, again)
+    return sum(line.startswith("cal: tagged") for line in lines), len(new)
+
+
+def test_sync_of_every_corpus_file_with_its_events_as_interviews(
+    ics_corpus: Path, corpus_vdir: Path, tmp_path: Path
+) -> None:
+    """The real sync over each corpus file, its events made interviews (their titles as keywords) so that
+    the text of real invitations flows into reminders: no calendar fails, nothing is written outside the
+    folder, the file changes only in its tag lines, each reminder parses back clean, a second sync is a
+    no-op, and each run stays bounded (hostile_checks.bounded_run)."""
+    files = sorted(corpus_vdir.iterdir())
+    tagged = written = 0
+    for index, source in enumerate(files):
+        interviews, reminders = _sync_one_file(source, tmp_path / str(index))
+        tagged += interviews
+        written += reminders
+    assert len(files) > 150 and tagged > 100 and written > 200
+    print(f"corpus sync: {len(files)} files, {tagged} interviews tagged, {written} reminders written")

@@ -6,6 +6,7 @@ edit (see ical_marks) so that nothing else in a user's event changes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ PRODID = "-//followup-cal//EN"
 _TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID")
 # recurring-ical-events compares floating times loosely; ask for a wider window, then filter exactly.
 _WINDOW_SLACK = timedelta(days=1)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class _Unreadable(Exception):
@@ -154,11 +156,13 @@ def find_event(
 
 
 def _brief(exc: Exception) -> str:
-    """A short reason for a user: our own checks speak for themselves; a library error names its kind."""
+    """A short reason for a user: our own checks speak for themselves; a library error names its kind.
+    Library messages quote the input, so control characters (a terminal escape) are shown escaped."""
     text = str(exc).strip().splitlines()
+    first = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text[0][:160]) if text else ""
     if isinstance(exc, _Unreadable):
-        return text[0][:160] if text else "unreadable"
-    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
+        return first or "unreadable"
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _vevents_by_uid(
@@ -167,7 +171,9 @@ def _vevents_by_uid(
     """The VEVENTs grouped by UID (master and overrides together). Raises when nothing parses."""
     if not data.strip():
         raise ValueError("the file is empty")
-    components = icalendar.Calendar.from_ical(data, multiple=True)
+    # Unfold by octets before icalendar decodes the lines: a fold may split a UTF-8 sequence (RFC 5545
+    # 3.1 folds at 75 octets), and decoding each half alone would turn it into two U+FFFD.
+    components = icalendar.Calendar.from_ical(ical_marks.unfold_bytes(data), multiple=True)
     groups: dict[str, list[icalendar.Component]] = {}
     problems: list[Problem] = []
     found_vevent = False
@@ -232,6 +238,23 @@ def _check_times(component: icalendar.Component) -> None:
         tzid = prop.params.get("TZID")
         if isinstance(value, datetime) and value.tzinfo is None and tzid:
             raise _Unreadable(f"unknown time zone {tzid!r} and no VTIMEZONE for it")
+    if _ends_before_start(component):
+        raise _Unreadable("it ends before it starts (DTEND or DURATION before DTSTART)")
+
+
+def _ends_before_start(component: icalendar.Component) -> bool:
+    start: Any = _dt(component, "DTSTART")
+    if "DURATION" in component and not isinstance(component["DURATION"], list):
+        duration: Any = _dt(component, "DURATION")
+        return isinstance(duration, timedelta) and duration < timedelta(0)
+    if "DTEND" not in component:
+        return False
+    end: Any = _dt(component, "DTEND")
+    if isinstance(start, datetime) != isinstance(end, datetime):
+        return False  # mixed DATE and DATE-TIME: read as it comes, as other programs do
+    if isinstance(start, datetime) and (start.tzinfo is None) != (end.tzinfo is None):
+        return False  # floating against zoned: resolved later with the calendar's zone
+    return bool(end < start)
 
 
 def _dt(component: icalendar.Component, name: str) -> Any:

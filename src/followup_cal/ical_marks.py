@@ -18,6 +18,7 @@ from .model import INTERVIEW_CATEGORY, PROP_ISSUED, Kind, MarkUpdate, Moment, fo
 
 _PHYSICAL_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_FOLD = re.compile(rb"\r?\n[ \t]")
 _KIND_ORDER = {kind.value: index for index, kind in enumerate(Kind)}
 
 
@@ -51,7 +52,19 @@ class ComponentSpan:
     @property
     def uid(self) -> str | None:
         raw = self.value("UID")
-        return None if raw is None else unescape_text(raw).strip()
+        return None if raw is None else unescape_text(as_decoded(raw)).strip()
+
+
+def unfold_bytes(data: bytes) -> bytes:
+    """``data`` with its folded lines joined (RFC 5545 3.1), by octets, so that a fold inside a UTF-8
+    sequence joins the sequence again."""
+    return _FOLD.sub(b"", data)
+
+
+def as_decoded(text: str) -> str:
+    """Text decoded with ``surrogateescape`` as icalendar decodes it: valid UTF-8 whole, each invalid
+    octet a U+FFFD (so a UID read here equals the one icalendar reads)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def unescape_text(raw: str) -> str:
@@ -82,6 +95,12 @@ def physical_lines(text: str) -> list[str]:
 
 def _split_content_line(line: str) -> tuple[str, str, str]:
     """``(NAME, params, value)``; the value starts after the first ':' that is not inside quotes."""
+    colon = line.find(":")
+    quote = line.find('"')
+    if colon >= 0 and not 0 <= quote < colon:  # the usual line: no quoted parameter before the value
+        semicolon = line.find(";", 0, colon)
+        name_end = colon if semicolon < 0 else semicolon
+        return line[:name_end].upper(), line[name_end:colon], line[colon + 1 :]
     quoted = False
     name_end = -1
     for index, char in enumerate(line):

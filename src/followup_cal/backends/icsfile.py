@@ -33,9 +33,29 @@ class _File:
         self.newline = ical_marks.detect_newline(text)
         self.lines = ical_marks.physical_lines(text)
         self.spans: dict[str, list[ical_marks.ComponentSpan]] = {}
-        for span in ical_marks.vevent_spans(self.lines):
-            if span.uid:
+        self.others: list[ical_marks.ComponentSpan] = []  # VTIMEZONEs and the like
+        for span in ical_marks.component_spans(self.lines):
+            if span.name != "VEVENT":
+                self.others.append(span)
+            elif span.uid:
                 self.spans.setdefault(span.uid, []).append(span)
+
+    def subset(self, uid: str) -> bytes:
+        """A VCALENDAR with the calendar's own properties, its other components (time zones) and the
+        VEVENTs of ``uid`` only: reading one event then costs as much as that event, not the whole file."""
+        spans = self.spans.get(uid, [])
+        everything = sorted(
+            [*self.others, *(s for group in self.spans.values() for s in group)], key=lambda s: s.first
+        )
+        starts = [line.strip().upper() == "BEGIN:VCALENDAR" for line in self.lines]
+        if not spans or not everything or sum(starts) != 1:
+            return self.data  # no single VCALENDAR around the events: read it all
+        keep = sorted([*self.others, *spans], key=lambda s: s.first)
+        parts = self.lines[: everything[0].first]
+        for span in keep:
+            parts.extend(self.lines[span.first : span.stop])
+        parts.append("END:VCALENDAR" + self.newline)
+        return "".join(parts).encode("utf-8", "surrogateescape")
 
     def etag(self, uid: str) -> str | None:
         spans = self.spans.get(uid)
@@ -138,15 +158,18 @@ class IcsFileBackend:
         file = self._load()
         if uid not in file.spans:
             return None
-        event = ical.find_event(file.data, uid, recurrence_id, calendar=self.name, href=uid, etag=None, tz=tz)
+        event = ical.find_event(
+            file.subset(uid), uid, recurrence_id, calendar=self.name, href=uid, etag=None, tz=tz
+        )
         return None if event is None else self._located(event, file)
 
     def create(self, draft: ReminderDraft) -> Event:
         file = self._load()
         if draft.uid in file.spans:
             raise AlreadyExists(f"{self._where()} already holds an event with UID {draft.uid!r}.")
-        self._save(file.spliced(draft.uid, _reminder_block(draft, file.newline)))
-        return self._read_back(draft.uid)
+        block = _reminder_block(draft, file.newline)
+        self._save(file.spliced(draft.uid, block))
+        return self._written(draft.uid, block)
 
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
         if draft.uid != existing.uid:
@@ -154,8 +177,9 @@ class IcsFileBackend:
         file = self._load()
         if not file.check(existing.href, existing.etag, self._where()):
             raise NotFound(f"{self._where()}: the event {existing.href!r} is gone; re-read the calendar.")
-        self._save(file.spliced(existing.href, _reminder_block(draft, file.newline)))
-        return self._read_back(draft.uid)
+        block = _reminder_block(draft, file.newline)
+        self._save(file.spliced(existing.href, block))
+        return self._written(draft.uid, block)
 
     def delete(self, existing: Event) -> None:
         file = self._load()
@@ -170,8 +194,11 @@ class IcsFileBackend:
         if marked != file.data:
             self._save(marked)
 
-    def _read_back(self, uid: str) -> Event:
-        event = self.find(uid, None, ZoneInfo("UTC"))
-        if event is None:
+    def _written(self, uid: str, block: list[str]) -> Event:
+        """The reminder just written, read from its own lines (re-reading the whole file for each write
+        would make a sync quadratic in the file's size); its etag is that of its lines in the file."""
+        data = ("BEGIN:VCALENDAR\n" + "".join(block) + "END:VCALENDAR\n").encode()
+        event = ical.find_event(data, uid, None, calendar=self.name, href=uid, etag=None, tz=ZoneInfo("UTC"))
+        if event is None:  # pragma: no cover - reminder_to_ical always writes the UID
             raise BackendError(f"{self._where()}: the reminder {uid!r} could not be read back.")
-        return event
+        return dataclasses.replace(event, etag=hashlib.sha256("".join(block).encode()).hexdigest()[:32])

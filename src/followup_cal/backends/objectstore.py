@@ -2,15 +2,21 @@
 
 A subclass provides five primitives on raw bytes (list, read, create-if-absent, replace-if-match,
 remove-if-match); everything about iCalendar is done here with :mod:`followup_cal.ical`.
+
+A stored object should hold one UID (vdirsyncer's rule), but files holding several exist. Their events get
+the href ``<file>#followup-cal-uid=<quoted UID>`` and an etag of that UID's own lines, so each one can be
+tagged on its own (and the others in the file are left alone) instead of failing the whole calendar.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from .. import ical, ical_marks
@@ -19,6 +25,7 @@ from ..model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
 from .base import ChangeCheck
 
 _SAFE_UID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_UID_FRAGMENT = "#followup-cal-uid="
 
 
 def content_etag(data: bytes) -> str:
@@ -34,9 +41,34 @@ def href_for_uid(uid: str) -> str:
 
 
 def holds_uid(data: bytes, uid: str) -> bool:
-    unfolded = data.replace(b"\r\n ", b"").replace(b"\n ", b"").replace(b"\r\n\t", b"").replace(b"\n\t", b"")
-    candidates = {uid.encode(), ical_marks.escape_text(uid).encode()}
-    return any(candidate in unfolded for candidate in candidates) and uid in ical.uids_in(data)
+    if "\ufffd" not in uid:  # a UID read from invalid UTF-8 is not in the bytes as such
+        unfolded = ical_marks.unfold_bytes(data)
+        candidates = {uid.encode(), ical_marks.escape_text(uid).encode()}
+        if not any(candidate in unfolded for candidate in candidates):
+            return False
+    return uid in ical.uids_in(data)
+
+
+def uid_etag(data: bytes, uid: str) -> str:
+    """The etag of one UID inside an object holding several: a hash of that UID's VEVENT lines."""
+    lines = ical_marks.physical_lines(data.decode("utf-8", "surrogateescape"))
+    digest = hashlib.sha256()
+    for span in ical_marks.vevent_spans(lines, uid):
+        digest.update("".join(lines[span.first : span.stop]).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
+def split_href(href: str) -> tuple[str, str | None]:
+    """``(stored object's href, UID)`` of an event's href; the UID is None for a one-UID object."""
+    stored, sep, quoted = href.partition(_UID_FRAGMENT)
+    return (stored, unquote(quoted)) if sep else (href, None)
+
+
+def _located(event: Event, data: bytes, uids: list[str]) -> Event:
+    if len(uids) < 2:
+        return event
+    href = f"{event.href}{_UID_FRAGMENT}{quote(event.uid, safe='')}"
+    return dataclasses.replace(event, href=href, etag=uid_etag(data, event.uid))
 
 
 class ObjectStoreBackend(ABC):
@@ -94,6 +126,9 @@ class ObjectStoreBackend(ABC):
             events, problems = ical.read_events(
                 data, calendar=self.name, href=href, etag=content_etag(data), tz=tz, start=start, end=end
             )
+            if events:
+                uids = ical.uids_in(data)
+                events = [_located(event, data, uids) for event in events]
             listing.events.extend(events)
             listing.problems.extend(problems)
         return listing
@@ -111,9 +146,10 @@ class ObjectStoreBackend(ABC):
                 continue
             if data is None or not holds_uid(data, uid):
                 continue
-            return ical.find_event(
+            event = ical.find_event(
                 data, uid, recurrence_id, calendar=self.name, href=href, etag=content_etag(data), tz=tz
             )
+            return None if event is None else _located(event, data, ical.uids_in(data))
         if unreadable:
             raise BackendError(
                 f"Calendar {self.name!r}: could not tell whether event {uid!r} exists because "
@@ -133,28 +169,40 @@ class ObjectStoreBackend(ABC):
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
         if draft.uid != existing.uid:
             raise BackendError(f"A reminder keeps its UID: {existing.uid!r} cannot become {draft.uid!r}.")
+        self._refuse_shared(existing.href)
         data = ical.reminder_to_ical(draft)
         self._replace(existing.href, data, existing.etag)
         return self._as_event(existing.href, data, draft.uid)
 
     def delete(self, existing: Event) -> None:
+        self._refuse_shared(existing.href)
         self._remove(existing.href, existing.etag)
 
-    def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
-        data = self._read(href)
-        if data is None:
-            raise NotFound(f"Calendar {self.name!r}: {href} is gone; re-read the calendar.")
-        if etag is not None and content_etag(data) != etag:
-            raise PreconditionFailed(f"Calendar {self.name!r}: {href} changed since it was read.")
-        uids = ical.uids_in(data)
-        if len(uids) != 1:
+    def _refuse_shared(self, href: str) -> None:
+        stored, uid = split_href(href)
+        if uid is not None:
             raise BackendError(
-                f"Calendar {self.name!r}: {href} holds {len(uids)} events ({', '.join(uids[:3])}); "
-                "followup-cal tags only files that hold one event. Split the file (vdirsyncer does)."
+                f"Calendar {self.name!r}: {stored} holds several events; followup-cal replaces or removes "
+                "only files that hold one. Split the file (vdirsyncer does)."
             )
-        marked = ical.apply_marks(data, uids[0], updates)
+
+    def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
+        stored, uid = split_href(href)
+        data = self._read(stored)
+        if data is None:
+            raise NotFound(f"Calendar {self.name!r}: {stored} is gone; re-read the calendar.")
+        uids = ical.uids_in(data)
+        if uid is None and len(uids) != 1:  # it held one UID when it was read
+            raise PreconditionFailed(f"Calendar {self.name!r}: {stored} changed since it was read.")
+        uid = uids[0] if uid is None else uid
+        if uid not in uids:
+            raise NotFound(f"Calendar {self.name!r}: {stored} no longer holds {uid!r}; re-read the calendar.")
+        current = content_etag(data) if len(uids) == 1 else uid_etag(data, uid)
+        if etag is not None and current != etag:
+            raise PreconditionFailed(f"Calendar {self.name!r}: {stored} changed since it was read.")
+        marked = ical.apply_marks(data, uid, updates)
         if marked != data:
-            self._replace(href, marked, content_etag(data))
+            self._replace(stored, marked, content_etag(data))
 
     def _as_event(self, href: str, data: bytes, uid: str) -> Event:
         tz = ZoneInfo("UTC")  # reminders are written in UTC; no floating times to resolve
