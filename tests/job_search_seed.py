@@ -85,14 +85,14 @@ def _event(uid: str, lines: list[str]) -> bytes:
     return body.encode()
 
 
-def seed_objects() -> dict[str, bytes]:
-    """File name -> iCalendar object: 38 single interviews, one weekly interview series of two
-    occurrences, and ordinary events (a standing meeting, a mock interview, a cancelled and a declined
+def seed_objects(interviews: int = INTERVIEWS) -> dict[str, bytes]:
+    """File name -> iCalendar object: ``interviews - 2`` single interviews, one weekly interview series of
+    two occurrences, and ordinary events (a standing meeting, a mock interview, a cancelled and a declined
     interview, an all-day conference...)."""
     days = _workdays(first_workday_after(3), 19)
     objects: dict[str, bytes] = {}
     hours = ((10, 0), (15, 30), (17, 30), (8, 0))
-    for number in range(INTERVIEWS - 2):
+    for number in range(interviews - 2):
         org = ORGS[number % len(ORGS)]
         title = TITLES[number % len(TITLES)].format(org=org.capitalize())
         hour, minute = hours[number % len(hours)]
@@ -193,11 +193,11 @@ def config_text(calendars: dict[str, str], *, extra: str = "") -> str:
 # ---- the seed on Radicale
 
 
-def seed_radicale(radicale: RadicaleServer, user: str) -> Path:
+def seed_radicale(radicale: RadicaleServer, user: str, interviews: int = INTERVIEWS) -> Path:
     """Seeds the calendar /<user>/seed/ through Radicale and returns its folder in Radicale's storage;
     :func:`copy_of_seed` makes each test calendar a copy of it."""
     radicale.make_calendar(user, "seed")
-    for name, data in seed_objects().items():
+    for name, data in seed_objects(interviews).items():
         status, _, _ = radicale.request(
             "PUT", f"/{user}/seed/{name}", data, headers={"Content-Type": "text/calendar"}
         )
@@ -336,11 +336,11 @@ def _address(value: Any) -> str:
     return str(value).removeprefix("mailto:")
 
 
-def google_seed() -> list[dict[str, Any]]:
+def google_seed(interviews: int = INTERVIEWS) -> list[dict[str, Any]]:
     """The seed's events as Calendar API resources (what another client would have inserted)."""
     partstats = {"ACCEPTED": "accepted", "DECLINED": "declined"}
     found: list[dict[str, Any]] = []
-    for name, data in seed_objects().items():
+    for name, data in seed_objects(interviews).items():
         event = next(iter(icalendar.Calendar.from_ical(data).walk("VEVENT")))
         start = event["DTSTART"]
         end = event.get("DTEND")

@@ -41,17 +41,31 @@ from test_google import write_token
 
 TRANSIENT_KINDS = ("drop", "500", "drop-after", "502", "stall", "503", "truncate")
 PERSISTENT_KINDS = ("503", "drop", "stall", "truncate")
-EVERY_NTH_REQUEST = 4
+EVERY_NTH_REQUEST = 3
+INTERVIEWS = 16  # fewer than the crash test's 40: every fault kind still lands on reads and on writes
 PERSISTENT_FROM_WRITE = 20
 STALL_SECONDS = 2.0  # the client gives up after 1
 
 
 @pytest.fixture(scope="module")
-def injected() -> Iterator[Counter[str]]:
-    totals: Counter[str] = Counter()
+def injected() -> Iterator[dict[str, Counter[str]]]:
+    """Faults injected, by test (CalDAV or Google, transient or persistent) and kind."""
+    totals: dict[str, Counter[str]] = {}
     yield totals
-    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(totals.items()))
-    print(f"\nnetwork faults: {sum(totals.values())} injected ({kinds})")
+    every: Counter[str] = Counter()
+    for counts in totals.values():
+        every.update(counts)
+    lines = [f"network faults: {sum(every.values())} injected"]
+    for name, counts in [("all", every), *sorted(totals.items())]:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()))
+        lines.append(f"  {name}: {sum(counts.values())} ({kinds})")
+    print("\n" + "\n".join(lines))
+
+
+def tally(totals: dict[str, Counter[str]], request: pytest.FixtureRequest, proxy: FaultProxy) -> None:
+    backend = "google" if "google" in request.node.name else "caldav"
+    how = "transient" if "transient" in request.node.name else "persistent"
+    totals.setdefault(f"{backend} {how}", Counter()).update(proxy.injected)
 
 
 def transient_plan() -> Plan:
@@ -114,14 +128,16 @@ def radicale() -> Iterator[RadicaleServer]:
 
 @pytest.fixture(scope="module")
 def seed_folder(radicale: RadicaleServer) -> Path:
-    return seed_radicale(radicale, "faults")
+    return seed_radicale(radicale, "faults", INTERVIEWS)
 
 
 @pytest.fixture
-def proxy(radicale: RadicaleServer, injected: Counter[str]) -> Iterator[FaultProxy]:
+def proxy(
+    radicale: RadicaleServer, injected: dict[str, Counter[str]], request: pytest.FixtureRequest
+) -> Iterator[FaultProxy]:
     server = FaultProxy(radicale.root, stall_seconds=STALL_SECONDS)
     yield server
-    injected.update(server.injected)
+    tally(injected, request, server)
     server.close()
 
 
@@ -196,16 +212,18 @@ GOOGLE_CALENDARS = ("reference", "transient", *(f"persistent{n}" for n in range(
 def standin() -> Iterator[GoogleStandin]:
     with GoogleStandin(timezone="Europe/Berlin") as server:
         for calendar_id in (*GOOGLE_CALENDARS, "healthy"):
-            for body in google_seed():
+            for body in google_seed(INTERVIEWS):
                 server.add_event(calendar_id, body)
         yield server
 
 
 @pytest.fixture
-def google_proxy(standin: GoogleStandin, injected: Counter[str]) -> Iterator[FaultProxy]:
+def google_proxy(
+    standin: GoogleStandin, injected: dict[str, Counter[str]], request: pytest.FixtureRequest
+) -> Iterator[FaultProxy]:
     server = FaultProxy(standin.url, stall_seconds=STALL_SECONDS)
     yield server
-    injected.update(server.injected)
+    tally(injected, request, server)
     server.close()
 
 
@@ -234,7 +252,7 @@ def google_reference(
     done = run_sync(google_config(tmp, standin, {"gmail": ("reference", standin.api_endpoint)}))
     assert done.code == 0, done.stderr
     synced = google_snapshot(standin.events("reference"))
-    assert len(synced.reminders) >= 60 and synced.duplicates == 0
+    assert len(synced.reminders) >= 20 and synced.duplicates == 0
     return seeded, synced
 
 
