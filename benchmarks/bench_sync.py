@@ -7,7 +7,13 @@ method, bytes received and peak memory, and compares each with the floor: the sa
 (one REPORT for the window, the same writes) sent raw over one kept-alive connection, plus the start of
 an empty interpreter.
 
-    .venv/bin/python benchmarks/bench_sync.py [--sizes 1000,10000 | --quick] [--json [PATH]]
+    .venv/bin/python benchmarks/bench_sync.py [--sizes 1000,10000 | --quick] [--separate-reminders]
+                                              [--json [PATH]]
+
+Radicale runs with fsync off and with its item cache and sync history built once after seeding, as a
+server in use would have them. Note that Radicale scans the whole calendar for a UID clash on every
+object it creates, so with reminders in the 10,000-event calendar a first sync is bound by the server;
+``--separate-reminders`` (reminders_to an own calendar) shows the client's share.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from raw_dav import basic_auth, report_headers, send, window_report_body
 from seed_calendar import (
     CALENDAR,
     PASSWORD,
+    REMINDERS_CALENDAR,
     USER,
     WINDOW_FUTURE_DAYS,
     WINDOW_PAST_DAYS,
@@ -46,6 +53,7 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 PASSWORD_ENV = "FOLLOWUP_BENCH_PASSWORD"
 CALENDAR_PATH = f"/{USER}/{CALENDAR}/"
+REMINDERS_PATH = f"/{USER}/{REMINDERS_CALENDAR}/"
 NOOP_FLOOR_TRIES = 3
 
 
@@ -61,6 +69,7 @@ class Measure:
     floor: str = ""  # the floor it is compared with
     output: str = ""  # the CLI's output lines (stdout and stderr), for the report
     failed_replays: int = 0  # floor only: writes the server refused on replay
+    seconds_by_method: dict[str, float] = field(default_factory=dict)  # floor only: server time per method
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,6 +81,7 @@ class Measure:
 class SizeResult:
     size: int
     interviews: int
+    calendars: int
     measures: dict[str, Measure | None]
 
 
@@ -92,15 +102,28 @@ def median_seconds(command: list[str], tries: int) -> float:
     return statistics.median(run_child(command)[0] for _ in range(tries))
 
 
-def write_config(folder: Path, url: str, connections: int | None) -> Path:
+def write_config(folder: Path, proxy: CountingProxy, connections: int | None, separate: bool) -> Path:
+    """The user's config: the seeded calendar through the proxy; with ``separate``, reminders go to an
+    own (empty) calendar on the same server."""
+
+    def caldav_table(name: str, path: str, more: str) -> str:
+        extra = "" if connections is None else f"connections = {connections}\n"
+        return (
+            f'[calendars.{name}]\ntype = "caldav"\nurl = "{proxy.url(path)}"\nusername = "{USER}"\n'
+            f'password_env = "{PASSWORD_ENV}"\n{extra}{more}'
+        )
+
     config = folder / "config.toml"
-    extra = "" if connections is None else f"connections = {connections}\n"
-    config.write_text(
+    text = (
         'timezone = "Europe/Berlin"\nme = ["me@example.com"]\n'
         f"[rules]\nwindow_past_days = {WINDOW_PAST_DAYS}\nwindow_future_days = {WINDOW_FUTURE_DAYS}\n"
-        f'[calendars.work]\ntype = "caldav"\nurl = "{url}"\nusername = "{USER}"\n'
-        f'password_env = "{PASSWORD_ENV}"\n{extra}'
     )
+    if separate:
+        text += caldav_table(CALENDAR, CALENDAR_PATH, f'reminders_to = "{REMINDERS_CALENDAR}"\n')
+        text += caldav_table(REMINDERS_CALENDAR, REMINDERS_PATH, "")
+    else:
+        text += caldav_table(CALENDAR, CALENDAR_PATH, "")
+    config.write_text(text)
     return config
 
 
@@ -178,7 +201,12 @@ def floor_run(label: str, proxy: CountingProxy, workdir: Path, requests: list[di
         raise RuntimeError(f"floor client failed: {output[-2000:]}")
     answer = json.loads(output.strip().splitlines()[-1])
     failed = sum(not 200 <= status < 300 for status in answer["statuses"])
-    return Measure(label, answer["seconds"], peak, code, traffic, failed_replays=failed)
+    by_method: dict[str, float] = {}
+    for method, _, seconds in answer["timings"]:
+        by_method[method] = by_method.get(method, 0.0) + seconds
+    return Measure(
+        label, answer["seconds"], peak, code, traffic, failed_replays=failed, seconds_by_method=by_method
+    )
 
 
 def raw(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -189,12 +217,12 @@ def replayed(writes: list[RecordedWrite], auth: str) -> list[dict[str, Any]]:
     return [raw(w.method, w.path, {**w.headers, "Authorization": auth}, w.body) for w in writes]
 
 
-def bench_size(size: int, now: datetime, tmp: Path) -> SizeResult:
+def bench_size(size: int, now: datetime, tmp: Path, separate: bool) -> SizeResult:
     print(f"[{size} events] seeding ...", file=sys.stderr, flush=True)
     seeded = generate(size, now)
     events = [event for event, _ in seeded]
     seed = tmp / f"seed-{size}"
-    write_storage(seed, seeded)
+    write_storage(seed, seeded, (REMINDERS_CALENDAR,) if separate else ())
     warm(seed, tmp / f"warm-{size}", now)
     measures: dict[str, Measure | None] = {}
 
@@ -207,7 +235,7 @@ def bench_size(size: int, now: datetime, tmp: Path) -> SizeResult:
     print(f"[{size} events] syncing ...", file=sys.stderr, flush=True)
     radicale, proxy, folder = scenario("main")
     try:
-        config = write_config(folder, proxy.url(CALENDAR_PATH), None)
+        config = write_config(folder, proxy, None, separate)
         cache = folder / "cache"
         measures["first"], first_writes = sync("first sync", proxy, config, cache)
         measures["noop1"], _ = sync("no-op sync #1", proxy, config, cache)
@@ -221,7 +249,7 @@ def bench_size(size: int, now: datetime, tmp: Path) -> SizeResult:
     print(f"[{size} events] sequential baseline ...", file=sys.stderr, flush=True)
     radicale, proxy, folder = scenario("sequential")
     try:
-        config = write_config(folder, proxy.url(CALENDAR_PATH), connections=1)
+        config = write_config(folder, proxy, 1, separate)
         sequential, _ = sync("first sync, connections = 1", proxy, config, folder / "cache")
         rejected = sequential.exit_code == 2 and "connections" in sequential.output
         measures["sequential"] = None if rejected else sequential
@@ -230,25 +258,25 @@ def bench_size(size: int, now: datetime, tmp: Path) -> SizeResult:
         radicale.stop()
 
     print(f"[{size} events] floor ...", file=sys.stderr, flush=True)
+    calendar_paths = [CALENDAR_PATH, REMINDERS_PATH] if separate else [CALENDAR_PATH]
     radicale, proxy, folder = scenario("floor")
     try:
         auth = basic_auth(USER, PASSWORD)
-        report = raw(
-            "REPORT",
-            CALENDAR_PATH,
-            report_headers(auth),
-            window_report_body(
-                now - timedelta(days=WINDOW_PAST_DAYS), now + timedelta(days=WINDOW_FUTURE_DAYS)
-            ),
+        window = window_report_body(
+            now - timedelta(days=WINDOW_PAST_DAYS), now + timedelta(days=WINDOW_FUTURE_DAYS)
         )
+        # One window REPORT per calendar read.
+        reports = [raw("REPORT", path, report_headers(auth), window) for path in calendar_paths]
         measures["floor_first"] = floor_run(
-            "floor: REPORT + first sync's writes", proxy, folder, [report, *replayed(first_writes, auth)]
+            "floor: REPORTs + first sync's writes", proxy, folder, [*reports, *replayed(first_writes, auth)]
         )
-        noop_floors = [floor_run("floor: REPORT", proxy, folder, [report]) for _ in range(NOOP_FLOOR_TRIES)]
+        noop_floors = [
+            floor_run("floor: REPORT per calendar", proxy, folder, reports) for _ in range(NOOP_FLOOR_TRIES)
+        ]
         measures["floor_noop"] = min(noop_floors, key=lambda m: m.seconds)
         move_interview(radicale, [e for e in events if e.uid == moved_uid], now)
         measures["floor_moved"] = floor_run(
-            "floor: REPORT + move's writes", proxy, folder, [report, *replayed(moved_writes, auth)]
+            "floor: REPORTs + move's writes", proxy, folder, [*reports, *replayed(moved_writes, auth)]
         )
     finally:
         proxy.close()
@@ -259,7 +287,7 @@ def bench_size(size: int, now: datetime, tmp: Path) -> SizeResult:
     for key, floor in (("noop2", "floor_noop"), ("moved", "floor_moved")):
         if (measure := measures[key]) is not None:
             measure.floor = floor
-    return SizeResult(size, sum(e.interview for e in events), measures)
+    return SizeResult(size, sum(e.interview for e in events), len(calendar_paths), measures)
 
 
 def ratio(value: float, floor: float) -> str:
@@ -318,7 +346,7 @@ def targets(results: list[SizeResult], interpreter: float, help_seconds: float) 
     def floor_wall(key: str) -> float:
         return need(key).seconds + interpreter
 
-    noop_requests = [need("noop2", r).traffic.total_requests for r in results]
+    noop_requests = [need("noop2", r).traffic.total_requests / r.calendars for r in results]
     noop_growth = need("noop2").seconds / need("noop2", small).seconds if len(results) > 1 else None
     noop_vs_floor = need("noop2").seconds / floor_wall("floor_noop")
     first_vs_floor = need("first").seconds / floor_wall("floor_first")
@@ -331,12 +359,14 @@ def targets(results: list[SizeResult], interpreter: float, help_seconds: float) 
     rows = [
         (
             all(r <= 2 for r in noop_requests),
-            f"no-op sync: at most 2 requests per calendar (got {noop_requests})",
+            "no-op sync: at most 2 requests per calendar (got "
+            + ", ".join(f"{r:g}" for r in noop_requests)
+            + ")",
         ),
         (
             None if noop_growth is None else noop_growth <= 1.5,
             f"no-op sync at {n} within 1.5x of its time at {small.size}"
-            + ("" if noop_growth is None else f" (got {noop_growth:.2f}x)"),
+            + (" (needs two sizes)" if noop_growth is None else f" (got {noop_growth:.2f}x)"),
         ),
         (
             noop_vs_floor <= 2,
@@ -385,6 +415,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000,10000", help="calendar sizes, comma-separated")
     parser.add_argument("--quick", action="store_true", help="a smoke run with sizes 300,3000")
     parser.add_argument(
+        "--separate-reminders",
+        action="store_true",
+        help="reminders go to an own calendar (reminders_to): Radicale then does not scan the big "
+        "calendar for a UID clash on every reminder it creates",
+    )
+    parser.add_argument(
         "--json",
         nargs="?",
         const="-",
@@ -410,12 +446,13 @@ def main(argv: list[str] | None = None) -> int:
     help_command = [str(script)] if script.exists() else [PYTHON, "-m", "followup_cal"]
     help_seconds = median_seconds([*help_command, "--help"], 3)
     with tempfile.TemporaryDirectory(prefix="bench-sync-", dir=scratch_dir()) as tmp:
-        results = [bench_size(size, now, Path(tmp)) for size in args.size_list]
+        results = [bench_size(size, now, Path(tmp), args.separate_reminders) for size in args.size_list]
     commit = git_commit()
     print(f"followup-cal sync benchmark, {now:%Y-%m-%d %H:%M} UTC, commit {commit}, {os.cpu_count()} CPUs")
     print(
-        "Radicale on 127.0.0.1 (fsync off), one calendar, "
-        f"window -{WINDOW_PAST_DAYS}/+{WINDOW_FUTURE_DAYS} days; interviews: "
+        "Radicale on 127.0.0.1 (fsync off), "
+        + ("reminders in an own calendar (reminders_to), " if args.separate_reminders else "one calendar, ")
+        + f"window -{WINDOW_PAST_DAYS}/+{WINDOW_FUTURE_DAYS} days; interviews: "
         + ", ".join(f"{r.interviews} of {r.size}" for r in results)
     )
     print(

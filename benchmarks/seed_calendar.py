@@ -24,6 +24,7 @@ from pathlib import Path
 USER = "alice"
 PASSWORD = "bench-password"
 CALENDAR = "work"
+REMINDERS_CALENDAR = "followups"  # with --separate-reminders
 ME = "me@example.com"
 HISTORY_DAYS = 730  # the calendar reaches two years back ...
 FUTURE_DAYS = 365  # ... and one year ahead: three years in all
@@ -158,18 +159,25 @@ def generate(size: int, now: datetime, seed: int = 6) -> list[tuple[SeededEvent,
     return events
 
 
-def calendar_folder(storage: Path) -> Path:
-    return storage / "collection-root" / USER / CALENDAR
+def calendar_folder(storage: Path, calendar: str = CALENDAR) -> Path:
+    return storage / "collection-root" / USER / calendar
 
 
-def write_storage(storage: Path, events: list[tuple[SeededEvent, str]]) -> None:
-    """Writes the calendar into an empty Radicale storage folder."""
-    folder = calendar_folder(storage)
-    folder.mkdir(parents=True)
-    props = {"C:supported-calendar-component-set": "VEVENT", "D:displayname": "Work", "tag": "VCALENDAR"}
-    (folder / ".Radicale.props").write_text(json.dumps(props))
+def write_storage(
+    storage: Path, events: list[tuple[SeededEvent, str]], empty_calendars: tuple[str, ...] = ()
+) -> None:
+    """Writes the calendar (and any ``empty_calendars``) into an empty Radicale storage folder."""
+    for calendar in (CALENDAR, *empty_calendars):
+        folder = calendar_folder(storage, calendar)
+        folder.mkdir(parents=True)
+        props = {
+            "C:supported-calendar-component-set": "VEVENT",
+            "D:displayname": calendar,
+            "tag": "VCALENDAR",
+        }
+        (folder / ".Radicale.props").write_text(json.dumps(props))
     for event, text in events:
-        (folder / f"{event.uid}.ics").write_text(text, newline="")
+        (calendar_folder(storage) / f"{event.uid}.ics").write_text(text, newline="")
 
 
 def copy_storage(source: Path, target: Path) -> None:

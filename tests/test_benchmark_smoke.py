@@ -21,7 +21,13 @@ def test_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for label in ("floor: REPORT", "first sync", "no-op sync #1", "no-op sync #2", "one interview moved"):
+    for label in (
+        "floor: REPORT per calendar",
+        "first sync",
+        "no-op sync #1",
+        "no-op sync #2",
+        "one interview moved",
+    ):
         assert any(line.split()[0] == "200" and label in line for line in lines if line.strip()), label
     assert "Targets (issue 6):" in result.stdout
     verdicts = [line for line in lines if line[:4] in ("PASS", "FAIL", "n/a ")]
