@@ -387,3 +387,11 @@ def _logged_in_store(server: RadicaleServer, url: str, login: str | None) -> Cal
         call("DELETE", href)
 
     return CallbackStore(hrefs, lambda href: call("GET", href), put, remove)
+
+
+def test_the_fingerprint_covers_the_code_that_decides() -> None:
+    """A new reminder wording must not hide behind a settled state: every deciding module is hashed."""
+    from followup_cal import sync_state
+
+    folder = Path(sync_state.__file__).parent
+    assert all((folder / f"{name}.py").is_file() for name in sync_state.DECIDING_MODULES)

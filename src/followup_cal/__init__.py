@@ -1,3 +1,3 @@
 """followup-cal: interview follow-up reminders in the calendar you already use."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -49,11 +49,27 @@ class SettledGroup:
         return self.fingerprint == fingerprint and self.checked_at <= now < self.stable_until
 
 
+# The modules whose code decides what a sync writes: a change to any of them (a new reminder wording,
+# an installed update that kept the version number) must not be hidden by a settled state.
+DECIDING_MODULES = ("model", "detect", "decision", "plan", "reconcile", "text", "ical", "ical_marks")
+
+
+def _program_digest() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    folder = Path(__file__).parent
+    for name in DECIDING_MODULES:
+        try:
+            digest.update((folder / f"{name}.py").read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
 def group_fingerprint(settings: Settings, calendars: Iterable[str]) -> str:
     """Everything besides the calendars' contents that decides a sync: rules, detection, addresses,
-    time zone, the group's calendar tables, and the program version."""
+    time zone, the group's calendar tables, and the program (its version and deciding code)."""
     parts = [
-        __version__,
+        _program_digest(),
         repr(settings.rules),
         repr(settings.detect),
         repr(sorted(settings.me)),
