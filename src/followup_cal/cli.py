@@ -37,8 +37,13 @@ class Context:
 
     def settings(self) -> Settings:
         from .config import config_path, load_settings
+        from .secrets import config_warning
 
-        return load_settings(config_path(self.config))
+        path = config_path(self.config)
+        settings = load_settings(path)
+        if warning := config_warning(path, settings):
+            click.echo(f"followup-cal: warning: {warning}", err=True)
+        return settings
 
 
 def catch_errors(function: F) -> F:
@@ -68,6 +73,9 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     elif verbose == 1:
         level = logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from .redact import install as redact_logs
+
+    redact_logs()  # no password or token in any log line, -vv and tracebacks included
     if not verbose:
         # Parsers warn about odd but readable input (vendor TZIDs, ...); cron mail should not carry that.
         warnings.filterwarnings("ignore", module=r"icalendar|recurring_ical_events|x_wr_timezone")

@@ -12,22 +12,26 @@ import subprocess
 from pathlib import Path
 
 from .errors import ConfigError
-from .settings import CalendarSettings
+from .redact import register_secret
+from .settings import CalendarSettings, Settings
 
 KEYRING_SERVICE = "followup-cal"
 PASSWORD_COMMAND_TIMEOUT = 30  # seconds
 
 
 def resolve_password(calendar: CalendarSettings) -> str | None:
-    """The password for ``calendar``, or ``None`` when its configuration names no source for one."""
+    """The password for ``calendar``, or ``None`` when its configuration names no source for one.
+    A password found is registered with :mod:`redact`, so no log line can show it."""
     options = calendar.options
+    password: str | None = None
     if options.get("password_env"):
-        return _from_environment(calendar.name, str(options["password_env"]))
-    if options.get("password_command"):
-        return _from_command(calendar.name, [str(part) for part in options["password_command"]])
-    if options.get("keyring"):
-        return _from_keyring(calendar.name, str(options.get("username") or ""))
-    return None
+        password = _from_environment(calendar.name, str(options["password_env"]))
+    elif options.get("password_command"):
+        password = _from_command(calendar.name, [str(part) for part in options["password_command"]])
+    elif options.get("keyring"):
+        password = _from_keyring(calendar.name, str(options.get("username") or ""))
+    register_secret(password, options.get("username"))
+    return password
 
 
 def _from_environment(calendar: str, variable: str) -> str:
@@ -111,3 +115,22 @@ def warn_if_readable_by_others(path: Path) -> str | None:
     if mode & 0o077 == 0:
         return None
     return f"{path} holds secrets but other users can read it (mode {mode:04o}): run `chmod 600 {path}`."
+
+
+def config_warning(path: Path, settings: Settings) -> str | None:
+    """A warning when the configuration names a ``password_command`` (the program followup-cal runs to
+    get a password, and where the password lives) and other users can read or change the file."""
+    if not any(cal.options.get("password_command") for cal in settings.calendars.values()):
+        return None
+    if os.name != "posix":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if mode & 0o077 == 0:
+        return None
+    return (
+        f"{path} names a password_command but other users can read or change it (mode {mode:04o}): "
+        f"run `chmod 600 {path}`."
+    )
