@@ -395,3 +395,23 @@ def test_the_fingerprint_covers_the_code_that_decides() -> None:
 
     folder = Path(sync_state.__file__).parent
     assert all((folder / f"{name}.py").is_file() for name in sync_state.DECIDING_MODULES)
+
+
+def test_a_new_process_learns_the_sync_token_with_its_first_look(
+    radicale: RadicaleServer, tmp_path: Path
+) -> None:
+    """The run after a first sync (nothing cached yet) costs two requests: the PROPFIND that finds the
+    calendar also brings its sync-token, then the window."""
+    url = radicale.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+    user = CalendarUser(collection_store(radicale, url))
+    seed_week(user)
+    proxy = FlakyProxy(radicale.root)
+    try:
+        world = World(CaldavBackend("cal", proxy.url(url)), user, cache=SyncCache(tmp_path / "cache.json"))
+        world.sync()
+        world.backend = CaldavBackend("cal", proxy.url(url))
+        proxy.log.clear()
+        world.sync()
+        assert world.lines == [] and proxy.log == ["PROPFIND", "REPORT"]
+    finally:
+        proxy.close()

@@ -82,6 +82,9 @@ class CaldavBackend:
             connections=connections,
         )
         self._collection: str | None = None
+        # The sync-token the collection reported when it was resolved, before anything was read: a
+        # change check needs no request of its own to learn it.
+        self._fresh_sync_token: str | None = None
         # The objects seen by the last reads, by path: write_marks edits these bytes when the etag
         # still matches, saving a GET. Only a speed-up: without it the object is fetched.
         self._objects: dict[str, StoredObject] = {}
@@ -99,6 +102,7 @@ class CaldavBackend:
         calendars = discover_calendars(self._session, collection_url(self.url))
         with_events = [info for info in calendars if info.holds_events]
         if len(with_events) == 1:
+            self._fresh_sync_token = with_events[0].sync_token
             return collection_url(with_events[0].url)
         if not calendars:
             raise BackendError(f"{label}: no calendar found there; set url to a calendar's URL")
@@ -149,8 +153,10 @@ class CaldavBackend:
                         f"{self._session.label} refused the sync-collection report (HTTP {reply.status})"
                     )
         collection = self.collection()
-        reply, resources = self._session.propfind(collection, ("D:sync-token",), 0)
-        current = resources[0].text(f"{DAV}sync-token") if resources else None
+        current, self._fresh_sync_token = self._fresh_sync_token, None
+        if current is None:
+            reply, resources = self._session.propfind(collection, ("D:sync-token",), 0)
+            current = resources[0].text(f"{DAV}sync-token") if resources else None
         return ChangeCheck(True, self._token(collection, current))
 
     def _token(self, collection: str, sync_token: str | None) -> str | None:

@@ -34,6 +34,7 @@ CALENDAR_PROPS = (
     "D:displayname",
     "C:supported-calendar-component-set",
     "D:current-user-privilege-set",
+    "D:sync-token",
 )
 SAFE_TO_REDIRECT = frozenset({"GET", "OPTIONS"})
 REDIRECTS = frozenset({301, 302, 307, 308})
@@ -74,6 +75,7 @@ class CalendarInfo:
     url: str
     holds_events: bool  # supported components include VEVENT (or are not restricted)
     writable: bool  # current-user-privilege-set grants write/write-content (or is not reported)
+    sync_token: str | None = None  # RFC 6578 DAV:sync-token when the server reported one
 
 
 class DavSession:
@@ -458,8 +460,9 @@ def calendar_info(resource: DavResource, base_url: str) -> CalendarInfo:
     )
     url = urljoin(base_url, resource.href)
     name = (resource.text(f"{DAV}displayname") or "").strip()
+    token = (resource.text(f"{DAV}sync-token") or "").strip() or None
     return CalendarInfo(
-        name or unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]), url, holds_events, writable
+        name or unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]), url, holds_events, writable, token
     )
 
 
