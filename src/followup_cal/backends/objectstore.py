@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from .. import ical, ical_marks
 from ..errors import BackendError, NotFound, PreconditionFailed
+from ..ical_dates import certainly_outside
 from ..model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
 from .base import ChangeCheck
 
@@ -121,7 +122,7 @@ class ObjectStoreBackend(ABC):
             except BackendError as exc:
                 listing.problems.append(Problem(self.name, href, str(exc)))
                 continue
-            if data is None:
+            if data is None or certainly_outside(data, start, end):
                 continue
             events, problems = ical.read_events(
                 data, calendar=self.name, href=href, etag=content_etag(data), tz=tz, start=start, end=end
