@@ -1,14 +1,20 @@
 """Benchmark of `followup-cal sync` against a real Radicale server (issue 6).
 
 For each calendar size it seeds Radicale's storage in bulk, then runs the real CLI in a fresh process
-through a counting proxy: the first sync, a sync with nothing changed (twice), a sync after one interview
-moved, and the first sync again with ``connections = 1``. It measures wall time, HTTP requests per
-method, bytes received and peak memory, and compares each with the floor: the same unavoidable requests
-(one REPORT for the window, the same writes) sent raw over one kept-alive connection, plus the start of
-an empty interpreter.
+through a counting proxy: the first sync, a sync with nothing changed (twice; the second one, the steady
+state of a cron job, three times), a sync after one interview moved, and the first sync again with
+``connections = 1``. It measures wall time, the time the server took (``server s``) and the rest, the
+client's own time (``client s``), HTTP requests per method, bytes received and peak memory, and compares
+each with the floor: the same unavoidable requests sent raw over one kept-alive connection by a fresh
+interpreter, plus the start of an empty interpreter. Floors: one sync-collection REPORT per calendar
+(what a no-op sync must send), one window REPORT per calendar, and the window REPORTs plus the same
+writes the CLI sent.
 
     .venv/bin/python benchmarks/bench_sync.py [--sizes 1000,10000 | --quick] [--separate-reminders]
-                                              [--json [PATH]]
+                                              [--latency MS] [--connections N] [--json [PATH]]
+
+``--latency MS`` adds two first syncs (default connections and ``connections = 1``) through a proxy
+that delays every request by MS milliseconds, half each way: a remote server's round trips.
 
 Radicale runs with fsync off and with its item cache and sync history built once after seeding, as a
 server in use would have them. Note that Radicale scans the whole calendar for a UID clash on every
@@ -28,13 +34,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from counting_proxy import CountingProxy, RecordedWrite, Traffic
-from raw_dav import basic_auth, report_headers, send, window_report_body
+from bench_report import Measure, SizeResult, median_run, table, targets
+from counting_proxy import CountingProxy, RecordedWrite
+from raw_dav import (
+    basic_auth,
+    report_headers,
+    send,
+    sync_collection_body,
+    sync_collection_headers,
+    sync_token,
+    window_report_body,
+)
 from seed_calendar import (
     CALENDAR,
     PASSWORD,
@@ -54,35 +68,7 @@ PYTHON = sys.executable
 PASSWORD_ENV = "FOLLOWUP_BENCH_PASSWORD"
 CALENDAR_PATH = f"/{USER}/{CALENDAR}/"
 REMINDERS_PATH = f"/{USER}/{REMINDERS_CALENDAR}/"
-NOOP_FLOOR_TRIES = 3
-
-
-@dataclass
-class Measure:
-    """One measured process, with the traffic it caused."""
-
-    label: str
-    seconds: float
-    peak_mb: float
-    exit_code: int
-    traffic: Traffic = field(default_factory=Traffic)
-    floor: str = ""  # the floor it is compared with
-    output: str = ""  # the CLI's output lines (stdout and stderr), for the report
-    failed_replays: int = 0  # floor only: writes the server refused on replay
-    seconds_by_method: dict[str, float] = field(default_factory=dict)  # floor only: server time per method
-
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["traffic"] = self.traffic.as_json()
-        return data
-
-
-@dataclass
-class SizeResult:
-    size: int
-    interviews: int
-    calendars: int
-    measures: dict[str, Measure | None]
+TRIES = 3  # runs behind a no-op row and the small floors (the row is their median)
 
 
 def run_child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
@@ -150,11 +136,7 @@ def warm(storage: Path, workdir: Path, now: datetime) -> None:
         )
         status, _, _ = send(connection, "REPORT", CALENDAR_PATH, body, headers)
         assert status == 207, f"warm-up REPORT answered {status}"
-        sync_body = (
-            b'<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token/>'
-            b"<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"
-        )
-        status, _, _ = send(connection, "REPORT", CALENDAR_PATH, sync_body, headers)
+        status, _, _ = send(connection, "REPORT", CALENDAR_PATH, sync_collection_body(), headers)
         assert status == 207, f"warm-up sync-collection answered {status}"
         connection.close()
     finally:
@@ -189,10 +171,12 @@ def move_interview(radicale: Radicale, events: list[SeededEvent], now: datetime)
     return uid
 
 
-def floor_run(label: str, proxy: CountingProxy, workdir: Path, requests: list[dict[str, Any]]) -> Measure:
-    """The raw requests in a fresh interpreter; its time is that of the requests alone (the
-    interpreter's start is added by the caller)."""
-    spec = workdir / f"{label.replace(' ', '-')}.json"
+def floor_run(
+    label: str, proxy: CountingProxy, workdir: Path, requests: list[dict[str, Any]], interpreter: float
+) -> Measure:
+    """The raw requests in a fresh interpreter; its wall time is that of the requests plus
+    ``interpreter`` (an empty interpreter's start, measured once)."""
+    spec = workdir / f"{label.replace(' ', '-').replace(':', '')}.json"
     spec.write_text(json.dumps({"port": proxy.port, "requests": requests}))
     proxy.take()
     _, peak, code, output = run_child([PYTHON, str(HERE / "floor_client.py"), str(spec)])
@@ -201,12 +185,7 @@ def floor_run(label: str, proxy: CountingProxy, workdir: Path, requests: list[di
         raise RuntimeError(f"floor client failed: {output[-2000:]}")
     answer = json.loads(output.strip().splitlines()[-1])
     failed = sum(not 200 <= status < 300 for status in answer["statuses"])
-    by_method: dict[str, float] = {}
-    for method, _, seconds in answer["timings"]:
-        by_method[method] = by_method.get(method, 0.0) + seconds
-    return Measure(
-        label, answer["seconds"], peak, code, traffic, failed_replays=failed, seconds_by_method=by_method
-    )
+    return Measure(label, answer["seconds"] + interpreter, peak, code, traffic, failed_replays=failed)
 
 
 def raw(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -217,171 +196,124 @@ def replayed(writes: list[RecordedWrite], auth: str) -> list[dict[str, Any]]:
     return [raw(w.method, w.path, {**w.headers, "Authorization": auth}, w.body) for w in writes]
 
 
-def bench_size(size: int, now: datetime, tmp: Path, separate: bool) -> SizeResult:
-    print(f"[{size} events] seeding ...", file=sys.stderr, flush=True)
-    seeded = generate(size, now)
-    events = [event for event, _ in seeded]
-    seed = tmp / f"seed-{size}"
-    write_storage(seed, seeded, (REMINDERS_CALENDAR,) if separate else ())
-    warm(seed, tmp / f"warm-{size}", now)
-    measures: dict[str, Measure | None] = {}
+class Bench:
+    """The runs at one calendar size, each scenario on a fresh copy of the seeded storage."""
 
-    def scenario(name: str) -> tuple[Radicale, CountingProxy, Path]:
-        storage = tmp / f"{name}-{size}" / "storage"
-        copy_storage(seed, storage)
+    def __init__(self, size: int, now: datetime, tmp: Path, args: argparse.Namespace, interpreter: float):
+        self.size, self.now, self.tmp, self.interpreter = size, now, tmp, interpreter
+        self.separate: bool = args.separate_reminders
+        self.latency: float = args.latency
+        self.connections: int | None = args.connections
+        self.calendar_paths = [CALENDAR_PATH, REMINDERS_PATH] if self.separate else [CALENDAR_PATH]
+        self.seed = tmp / f"seed-{size}"
+        self.events: list[SeededEvent] = []
+        self.measures: dict[str, Measure] = {}
+
+    def log(self, text: str) -> None:
+        print(f"[{self.size} events] {text} ...", file=sys.stderr, flush=True)
+
+    def scenario(self, name: str, latency: float = 0.0) -> tuple[Radicale, CountingProxy, Path]:
+        storage = self.tmp / f"{name}-{self.size}" / "storage"
+        copy_storage(self.seed, storage)
         radicale = Radicale(storage, storage.parent)
-        return radicale, CountingProxy(radicale.port), storage.parent
+        return radicale, CountingProxy(radicale.port, latency), storage.parent
 
-    print(f"[{size} events] syncing ...", file=sys.stderr, flush=True)
-    radicale, proxy, folder = scenario("main")
-    try:
-        config = write_config(folder, proxy, None, separate)
-        cache = folder / "cache"
-        measures["first"], first_writes = sync("first sync", proxy, config, cache)
-        measures["noop1"], _ = sync("no-op sync #1", proxy, config, cache)
-        measures["noop2"], _ = sync("no-op sync #2", proxy, config, cache)
-        moved_uid = move_interview(radicale, events, now)
-        measures["moved"], moved_writes = sync("one interview moved", proxy, config, cache)
-    finally:
-        proxy.close()
-        radicale.stop()
+    def run(self) -> SizeResult:
+        self.log("seeding")
+        seeded = generate(self.size, self.now)
+        self.events = [event for event, _ in seeded]
+        write_storage(self.seed, seeded, (REMINDERS_CALENDAR,) if self.separate else ())
+        warm(self.seed, self.tmp / f"warm-{self.size}", self.now)
+        self.log("syncing")
+        first_writes, moved_uid, moved_writes = self.main_runs()
+        self.log("sequential baseline")
+        self.first_sync("sequential", "first sync, connections = 1", 1)
+        if self.latency:
+            self.log(f"first syncs with {self.latency:g} ms latency")
+            ms = f"{self.latency:g} ms latency"
+            self.first_sync("first_latency", f"first sync, {ms}", self.connections, self.latency)
+            self.first_sync("sequential_latency", f"first sync, connections = 1, {ms}", 1, self.latency)
+        self.log("floor")
+        self.floors(first_writes, moved_uid, moved_writes)
+        links = {"first": "floor_first", "sequential": "floor_first", "noop1": "floor_noop"}
+        links |= {"noop2": "floor_sync", "moved": "floor_moved"}
+        for key, floor in links.items():
+            self.measures[key].floor = floor
+        interviews = sum(e.interview for e in self.events)
+        return SizeResult(self.size, interviews, len(self.calendar_paths), self.measures)
 
-    print(f"[{size} events] sequential baseline ...", file=sys.stderr, flush=True)
-    radicale, proxy, folder = scenario("sequential")
-    try:
-        config = write_config(folder, proxy, 1, separate)
-        sequential, _ = sync("first sync, connections = 1", proxy, config, folder / "cache")
-        rejected = sequential.exit_code == 2 and "connections" in sequential.output
-        measures["sequential"] = None if rejected else sequential
-    finally:
-        proxy.close()
-        radicale.stop()
+    def first_label(self) -> str:
+        return "first sync" + (f", connections = {self.connections}" if self.connections else "")
 
-    print(f"[{size} events] floor ...", file=sys.stderr, flush=True)
-    calendar_paths = [CALENDAR_PATH, REMINDERS_PATH] if separate else [CALENDAR_PATH]
-    radicale, proxy, folder = scenario("floor")
-    try:
-        auth = basic_auth(USER, PASSWORD)
-        window = window_report_body(
-            now - timedelta(days=WINDOW_PAST_DAYS), now + timedelta(days=WINDOW_FUTURE_DAYS)
-        )
-        # One window REPORT per calendar read.
-        reports = [raw("REPORT", path, report_headers(auth), window) for path in calendar_paths]
-        measures["floor_first"] = floor_run(
-            "floor: REPORTs + first sync's writes", proxy, folder, [*reports, *replayed(first_writes, auth)]
-        )
-        noop_floors = [
-            floor_run("floor: REPORT per calendar", proxy, folder, reports) for _ in range(NOOP_FLOOR_TRIES)
-        ]
-        measures["floor_noop"] = min(noop_floors, key=lambda m: m.seconds)
-        move_interview(radicale, [e for e in events if e.uid == moved_uid], now)
-        measures["floor_moved"] = floor_run(
-            "floor: REPORTs + move's writes", proxy, folder, [*reports, *replayed(moved_writes, auth)]
-        )
-    finally:
-        proxy.close()
-        radicale.stop()
-    for key, floor in (("first", "floor_first"), ("sequential", "floor_first"), ("noop1", "floor_noop")):
-        if (measure := measures[key]) is not None:
-            measure.floor = floor
-    for key, floor in (("noop2", "floor_noop"), ("moved", "floor_moved")):
-        if (measure := measures[key]) is not None:
-            measure.floor = floor
-    return SizeResult(size, sum(e.interview for e in events), len(calendar_paths), measures)
+    def main_runs(self) -> tuple[list[RecordedWrite], str, list[RecordedWrite]]:
+        """First sync, no-op syncs, a sync after a move; returns what the floor replays."""
+        radicale, proxy, folder = self.scenario("main")
+        try:
+            config = write_config(folder, proxy, self.connections, self.separate)
+            cache = folder / "cache"
+            self.measures["first"], first_writes = sync(self.first_label(), proxy, config, cache)
+            self.measures["noop1"], _ = sync("no-op sync #1", proxy, config, cache)
+            steady = [sync("no-op sync #2", proxy, config, cache)[0] for _ in range(TRIES)]
+            self.measures["noop2"] = median_run(steady)
+            moved_uid = move_interview(radicale, self.events, self.now)
+            self.measures["moved"], moved_writes = sync("one interview moved", proxy, config, cache)
+        finally:
+            proxy.close()
+            radicale.stop()
+        return first_writes, moved_uid, moved_writes
 
+    def first_sync(self, key: str, label: str, connections: int | None, latency: float = 0.0) -> None:
+        radicale, proxy, folder = self.scenario(key, latency)
+        try:
+            config = write_config(folder, proxy, connections, self.separate)
+            self.measures[key], _ = sync(label, proxy, config, folder / "cache")
+        finally:
+            proxy.close()
+            radicale.stop()
 
-def ratio(value: float, floor: float) -> str:
-    return f"{value / floor:.2f}x" if floor > 0 else "-"
-
-
-ROWS = ("floor_noop", "floor_first", "floor_moved", "first", "noop1", "noop2", "moved", "sequential")
-SEQUENTIAL_LABEL = "first sync, connections = 1"
-
-
-def table(results: list[SizeResult], interpreter: float) -> list[str]:
-    header = (
-        f"{'events':>6} {'run':<38} {'wall s':>7} {'x floor':>7} {'reqs':>5} {'x floor':>7} "
-        f"{'KiB recv':>9} {'x floor':>7} {'conns':>5} {'peak MB':>7} {'exit':>4}  requests by method"
-    )
-    lines = [header, "-" * len(header)]
-    for result in results:
-        for key in ROWS:
-            measure = result.measures.get(key)
-            if measure is None:
-                lines.append(
-                    f"{result.size:>6} {SEQUENTIAL_LABEL:<38} {'n/a':>7}  (no `connections` key yet)"
-                )
-                continue
-            floor = result.measures[measure.floor] if measure.floor else measure
-            assert floor is not None
-            wall = measure.seconds + (interpreter if key.startswith("floor") else 0)
-            floor_wall = floor.seconds + interpreter
-            note = f"  ({measure.failed_replays} replayed writes refused)" if measure.failed_replays else ""
-            lines.append(
-                f"{result.size:>6} {measure.label:<38} {wall:>7.3f} {ratio(wall, floor_wall):>7} "
-                f"{measure.traffic.total_requests:>5} "
-                f"{ratio(measure.traffic.total_requests, floor.traffic.total_requests):>7} "
-                f"{measure.traffic.total_bytes / 1024:>9.1f} "
-                f"{ratio(measure.traffic.total_bytes, floor.traffic.total_bytes):>7} "
-                f"{measure.traffic.connections:>5} {measure.peak_mb:>7.1f} {measure.exit_code:>4}  "
-                f"{measure.traffic.by_method()}{note}"
+    def floors(
+        self, first_writes: list[RecordedWrite], moved_uid: str, moved_writes: list[RecordedWrite]
+    ) -> None:
+        radicale, proxy, folder = self.scenario("floor")
+        try:
+            auth = basic_auth(USER, PASSWORD)
+            window = window_report_body(
+                self.now - timedelta(days=WINDOW_PAST_DAYS), self.now + timedelta(days=WINDOW_FUTURE_DAYS)
             )
-    return lines
+            reports = [raw("REPORT", path, report_headers(auth), window) for path in self.calendar_paths]
+
+            def floor(label: str, requests: list[dict[str, Any]]) -> Measure:
+                return floor_run(label, proxy, folder, requests, self.interpreter)
+
+            self.measures["floor_first"] = floor(
+                "floor: REPORTs + first sync's writes", [*reports, *replayed(first_writes, auth)]
+            )
+            # What a no-op sync must send: one sync-collection REPORT per calendar, with the token the
+            # collection reports now (taken by a raw PROPFIND straight to Radicale, not counted).
+            connection = radicale.connection()
+            tokens = [sync_token(connection, path, auth) for path in self.calendar_paths]
+            connection.close()
+            checks = [
+                raw("REPORT", path, sync_collection_headers(auth), sync_collection_body(token))
+                for path, token in zip(self.calendar_paths, tokens, strict=True)
+            ]
+            self.measures["floor_sync"] = median_run(
+                [floor("floor: sync-collection per calendar", checks) for _ in range(TRIES)]
+            )
+            self.measures["floor_noop"] = median_run(
+                [floor("floor: window REPORT per calendar", reports) for _ in range(TRIES)]
+            )
+            move_interview(radicale, [e for e in self.events if e.uid == moved_uid], self.now)
+            self.measures["floor_moved"] = floor(
+                "floor: REPORTs + move's writes", [*reports, *replayed(moved_writes, auth)]
+            )
+        finally:
+            proxy.close()
+            radicale.stop()
 
 
-def verdict(ok: bool | None) -> str:
-    return "n/a " if ok is None else ("PASS" if ok else "FAIL")
-
-
-def targets(results: list[SizeResult], interpreter: float, help_seconds: float) -> list[str]:
-    """Issue 6's targets. Those stated "at 10,000 events" are judged at the largest size measured."""
-    small, large = results[0], results[-1]
-    m = large.measures
-
-    def need(key: str, result: SizeResult = large) -> Measure:
-        measure = result.measures[key]
-        assert measure is not None
-        return measure
-
-    def floor_wall(key: str) -> float:
-        return need(key).seconds + interpreter
-
-    noop_requests = [need("noop2", r).traffic.total_requests / r.calendars for r in results]
-    noop_growth = need("noop2").seconds / need("noop2", small).seconds if len(results) > 1 else None
-    noop_vs_floor = need("noop2").seconds / floor_wall("floor_noop")
-    first_vs_floor = need("first").seconds / floor_wall("floor_first")
-    sequential = m["sequential"]
-    speedup = sequential.seconds / need("first").seconds if sequential is not None else None
-    peak = max(
-        measure.peak_mb for key, measure in m.items() if measure is not None and not key.startswith("floor")
-    )
-    n = large.size
-    rows = [
-        (
-            all(r <= 2 for r in noop_requests),
-            "no-op sync: at most 2 requests per calendar (got "
-            + ", ".join(f"{r:g}" for r in noop_requests)
-            + ")",
-        ),
-        (
-            None if noop_growth is None else noop_growth <= 1.5,
-            f"no-op sync at {n} within 1.5x of its time at {small.size}"
-            + (" (needs two sizes)" if noop_growth is None else f" (got {noop_growth:.2f}x)"),
-        ),
-        (
-            noop_vs_floor <= 2,
-            f"no-op sync at {n} within 2x of floor + interpreter start (got {noop_vs_floor:.2f}x)",
-        ),
-        (first_vs_floor <= 1.5, f"first sync at {n} within 1.5x of its floor (got {first_vs_floor:.2f}x)"),
-        (
-            None if speedup is None else speedup >= 2.5,
-            f"first sync at {n} at least 2.5x faster than connections = 1"
-            + (" (no `connections` key yet)" if speedup is None else f" (got {speedup:.2f}x)"),
-        ),
-        (help_seconds < 0.3, f"followup-cal --help under 0.3 s (got {help_seconds:.3f} s)"),
-        (peak < 150, f"peak memory of a sync at {n} under 150 MB (got {peak:.1f} MB)"),
-    ]
-    return [f"{verdict(ok)}  {text}" for ok, text in rows]
+def load_text(load: tuple[float, float, float]) -> str:
+    return "/".join(f"{value:.2f}" for value in load)
 
 
 def git_commit() -> str:
@@ -421,6 +353,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "calendar for a UID clash on every reminder it creates",
     )
     parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="also run the first sync (default connections and connections = 1) through a proxy that "
+        "delays every request by MS milliseconds, half each way, like a remote server",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        metavar="N",
+        help="the `connections` key for the first sync and the other runs (default: the product's)",
+    )
+    parser.add_argument(
         "--json",
         nargs="?",
         const="-",
@@ -435,18 +381,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--sizes expects comma-separated numbers, got {text!r}")
     if not args.size_list or min(args.size_list) < 50:
         parser.error("--sizes: each size must be at least 50 events")
+    if args.latency < 0:
+        parser.error("--latency must not be negative")
+    if args.connections is not None and args.connections < 1:
+        parser.error("--connections must be at least 1")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     now = datetime.now(UTC)
+    load_before = os.getloadavg()
     interpreter = median_seconds([PYTHON, "-c", "pass"], 5)
     script = Path(PYTHON).parent / "followup-cal"
     help_command = [str(script)] if script.exists() else [PYTHON, "-m", "followup_cal"]
     help_seconds = median_seconds([*help_command, "--help"], 3)
     with tempfile.TemporaryDirectory(prefix="bench-sync-", dir=scratch_dir()) as tmp:
-        results = [bench_size(size, now, Path(tmp), args.separate_reminders) for size in args.size_list]
+        results = [Bench(size, now, Path(tmp), args, interpreter).run() for size in args.size_list]
     commit = git_commit()
     print(f"followup-cal sync benchmark, {now:%Y-%m-%d %H:%M} UTC, commit {commit}, {os.cpu_count()} CPUs")
     print(
@@ -456,21 +407,26 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{r.interviews} of {r.size}" for r in results)
     )
     print(
-        f"interpreter start (python -c pass): {interpreter:.3f} s; followup-cal --help: {help_seconds:.3f} s"
+        f"interpreter start (python -c pass): {interpreter:.3f} s; "
+        f"followup-cal --help: {help_seconds:.3f} s; connections: {args.connections or 'the default'}\n"
+        f"load average (1/5/15 min): {load_text(load_before)} before, {load_text(os.getloadavg())} after"
     )
     print(
-        "floor rows: raw requests over one kept-alive connection + interpreter start; x floor = ratio to it\n"
+        "floor rows: raw requests over one kept-alive connection by a fresh interpreter + its start; "
+        "x floor = ratio to the run's floor\n"
+        "server s: time from forwarding each request to having its whole answer (parallel requests count "
+        "once); client s: wall - time waiting on answers (the simulated latency included)\n"
     )
-    for line in table(results, interpreter):
+    for line in table(results):
         print(line)
     print("\nTargets (issue 6):")
-    for line in targets(results, interpreter, help_seconds):
+    for line in targets(results, help_seconds, args.latency):
         print(line)
     failed_runs = [
         (r.size, m)
         for r in results
         for key, m in r.measures.items()
-        if m is not None and not key.startswith("floor") and m.exit_code != 0
+        if not key.startswith("floor") and m.exit_code != 0
     ]
     for size, measure in failed_runs:
         print(f"\n{measure.label} at {size} exited {measure.exit_code}:\n{measure.output[-1500:]}")
@@ -480,11 +436,14 @@ def main(argv: list[str] | None = None) -> int:
             "commit": commit,
             "interpreter_seconds": interpreter,
             "help_seconds": help_seconds,
+            "latency_ms": args.latency,
+            "connections": args.connections,
+            "load_average_before": load_before,
             "sizes": [
                 {
                     "size": r.size,
                     "interviews": r.interviews,
-                    "runs": {k: (m.as_json() if m is not None else None) for k, m in r.measures.items()},
+                    "runs": {k: m.as_json() for k, m in r.measures.items()},
                 }
                 for r in results
             ],

@@ -1,13 +1,18 @@
 """A forwarding HTTP/1.1 proxy on 127.0.0.1 that counts what a client costs: requests per method, bytes
-the client received (status line, headers and body, exactly as sent to it), and client connections. It
-keeps one upstream connection per client connection, so the client's own keep-alive and pooling are
-what gets measured. Writes (PUT, DELETE) can be recorded for replay by the floor.
+the client received (status line, headers and body, exactly as sent to it), client connections, and the
+time the client waited on the server. It keeps one upstream connection per client connection, so the
+client's own keep-alive and pooling are what gets measured. Writes (PUT, DELETE) can be recorded for
+replay by the floor.
+
+With ``latency_ms`` every request waits that long in the proxy, half before it is forwarded and half
+before the answer goes back: a model of the round trips to a remote server.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +38,11 @@ class Traffic:
     bytes_received: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     connections: int = 0
+    # (start, end) per request, perf_counter seconds: from forwarding the request to having the whole
+    # answer (the server's time) and from receiving the request to having sent the answer (the time the
+    # client waited, the simulated latency included).
+    server_intervals: list[tuple[float, float]] = field(default_factory=list)
+    wait_intervals: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def total_requests(self) -> int:
@@ -41,6 +51,16 @@ class Traffic:
     @property
     def total_bytes(self) -> int:
         return sum(self.bytes_received.values())
+
+    @property
+    def server_seconds(self) -> float:
+        """The time the server was busy with this client's requests (overlapping requests count once)."""
+        return union_seconds(self.server_intervals)
+
+    @property
+    def wait_seconds(self) -> float:
+        """The time the client waited on answers, the simulated latency included (overlaps count once)."""
+        return union_seconds(self.wait_intervals)
 
     def by_method(self) -> str:
         return " ".join(f"{method}:{count}" for method, count in sorted(self.requests.items())) or "-"
@@ -51,12 +71,27 @@ class Traffic:
             "bytes_received": dict(self.bytes_received),
             "statuses": {str(status): count for status, count in self.statuses.items()},
             "connections": self.connections,
+            "server_seconds": self.server_seconds,
+            "wait_seconds": self.wait_seconds,
         }
 
 
+def union_seconds(intervals: list[tuple[float, float]]) -> float:
+    """The length of the union of ``intervals``: with parallel requests, time when at least one ran."""
+    total = 0.0
+    covered_until = float("-inf")
+    for start, end in sorted(intervals):
+        if end <= covered_until:
+            continue
+        total += end - max(start, covered_until)
+        covered_until = end
+    return total
+
+
 class CountingProxy:
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, latency_ms: float = 0.0) -> None:
         self.target_port = target_port
+        self.half_latency = latency_ms / 2000
         self.traffic = Traffic()
         self.recorded: list[RecordedWrite] = []
         self._lock = threading.Lock()
@@ -80,6 +115,7 @@ class CountingProxy:
                     self.upstream.close()
 
             def handle_any(self) -> None:
+                received = time.perf_counter()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 headers.pop("Host", None)
@@ -87,7 +123,13 @@ class CountingProxy:
                     kept = {k: v for k, v in headers.items() if k.lower() in RECORDED_HEADERS}
                     with proxy._lock:
                         proxy.recorded.append(RecordedWrite(self.command, self.path, kept, body))
+                if proxy.half_latency:
+                    time.sleep(proxy.half_latency)
+                forwarded = time.perf_counter()
                 status, reason, answer_headers, answer = self.forward(body, headers)
+                answered = time.perf_counter()
+                if proxy.half_latency:
+                    time.sleep(proxy.half_latency)
                 head = [f"HTTP/1.1 {status} {reason}"]
                 head += [f"{k}: {v}" for k, v in answer_headers if k.lower() not in HOP_BY_HOP]
                 head.append(f"Content-Length: {len(answer)}")
@@ -96,7 +138,10 @@ class CountingProxy:
                 raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + answer
                 self.wfile.write(raw)
                 self.wfile.flush()
+                sent = time.perf_counter()
                 with proxy._lock:
+                    proxy.traffic.server_intervals.append((forwarded, answered))
+                    proxy.traffic.wait_intervals.append((received, sent))
                     proxy.traffic.requests[self.command] += 1
                     proxy.traffic.bytes_received[self.command] += len(raw)
                     proxy.traffic.statuses[status] += 1

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import http.client
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from xml.sax.saxutils import escape
 
 CALENDAR_QUERY = (
     '<?xml version="1.0" encoding="utf-8"?>'
@@ -20,8 +22,12 @@ CALENDAR_QUERY = (
 )
 SYNC_COLLECTION = (
     '<?xml version="1.0" encoding="utf-8"?>'
-    '<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>'
+    '<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>'
     "<D:prop><D:getetag/></D:prop></D:sync-collection>"
+)
+SYNC_TOKEN_PROPFIND = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>'
 )
 
 
@@ -37,6 +43,21 @@ def window_report_body(start: datetime, end: datetime) -> bytes:
     return CALENDAR_QUERY.format(start=utc_stamp(start), end=utc_stamp(end)).encode()
 
 
+def sync_collection_body(token: str = "") -> bytes:
+    """An RFC 6578 sync-collection REPORT for the etags changed since ``token`` (all, when empty)."""
+    return SYNC_COLLECTION.format(token=escape(token)).encode()
+
+
+def sync_token(connection: http.client.HTTPConnection, path: str, auth: str) -> str:
+    """The collection's current ``DAV:sync-token``, by a Depth 0 PROPFIND."""
+    headers = {"Authorization": auth, "Content-Type": "application/xml; charset=utf-8", "Depth": "0"}
+    status, _, body = send(connection, "PROPFIND", path, SYNC_TOKEN_PROPFIND, headers)
+    token = ET.fromstring(body).findtext(".//{DAV:}sync-token") if status == 207 else None
+    if not token or not token.strip():
+        raise RuntimeError(f"PROPFIND {path} brought no sync-token (HTTP {status})")
+    return token.strip()
+
+
 def send(
     connection: http.client.HTTPConnection,
     method: str,
@@ -49,6 +70,11 @@ def send(
     response = connection.getresponse()
     data = response.read()
     return response.status, dict(response.getheaders()), data
+
+
+def sync_collection_headers(auth: str) -> dict[str, str]:
+    """The headers followup-cal sends with its sync-collection REPORT (no Depth: RFC 6578 wants 0)."""
+    return {"Authorization": auth, "Content-Type": "application/xml; charset=utf-8"}
 
 
 def report_headers(auth: str) -> dict[str, str]:
