@@ -176,6 +176,8 @@ def test_hostile_file_in_a_vdir(case: Case, tmp_path: Path) -> None:
     assert {uid: sorted(kinds) for uid, kinds in reminders.items()} == {
         uid: ["check-in", "thank-you"] for uid in (NORMAL_UID, *case.interviews)
     }
+    # Bounded whatever the invitation holds (5 MB of notes, 10,000 guests).
+    assert all(len(data) < 64_000 for data in new.values()), max(len(data) for data in new.values())
     hostile_before, hostile_after = before[f"cal/{case.file}"], after[f"cal/{case.file}"]
     assert without_tag_lines(hostile_after) == hostile_before
     assert (hostile_after != hostile_before) == bool(case.interviews)

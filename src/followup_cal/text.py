@@ -251,11 +251,16 @@ def mailto(person: Person, subject: str) -> str:
     return f"mailto:{address}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
+MAX_PEOPLE_LINES = 25  # an all-hands invitation with 10,000 guests must not make a megabyte reminder
+
+
 def _people_lines(people: list[Person], subject: str) -> list[str]:
     lines = []
-    for person in people:
+    for person in people[:MAX_PEOPLE_LINES]:
         label = person.name or person.email
         lines.append(f"{CHECKBOX} {label}: {mailto(person, subject)}")
+    if len(people) > MAX_PEOPLE_LINES:
+        lines.append(f"   and {len(people) - MAX_PEOPLE_LINES} more: see the interview's guest list")
     return lines
 
 
