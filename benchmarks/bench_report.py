@@ -149,11 +149,13 @@ def targets(results: list[SizeResult], help_seconds: float, latency_ms: float) -
             )
             continue
         big, little = value(m["noop2"]), value(small.measures["noop2"])
+        # The raw floor's own growth: what the server alone adds between the two sizes.
+        floor_growth = value(m["floor_sync"]) / value(small.measures["floor_sync"])
         rows.append(
             (
                 big / little <= 1.5,
                 f"no-op sync at {n} within 1.5x of its time at {small.size}, {what} "
-                f"(got {big / little:.2f}x: {big:.3f} s vs {little:.3f} s)",
+                f"(got {big / little:.2f}x: {big:.3f} s vs {little:.3f} s; its floor: {floor_growth:.2f}x)",
             )
         )
     for key, name in (

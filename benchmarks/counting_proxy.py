@@ -43,6 +43,7 @@ class Traffic:
     # client waited, the simulated latency included).
     server_intervals: list[tuple[float, float]] = field(default_factory=list)
     wait_intervals: list[tuple[float, float]] = field(default_factory=list)
+    server_log: list[tuple[str, str, float]] = field(default_factory=list)  # method, path, server seconds
 
     @property
     def total_requests(self) -> int:
@@ -73,6 +74,7 @@ class Traffic:
             "connections": self.connections,
             "server_seconds": self.server_seconds,
             "wait_seconds": self.wait_seconds,
+            "server_log": [[method, path, round(seconds, 4)] for method, path, seconds in self.server_log],
         }
 
 
@@ -142,6 +144,7 @@ class CountingProxy:
                 with proxy._lock:
                     proxy.traffic.server_intervals.append((forwarded, answered))
                     proxy.traffic.wait_intervals.append((received, sent))
+                    proxy.traffic.server_log.append((self.command, self.path, answered - forwarded))
                     proxy.traffic.requests[self.command] += 1
                     proxy.traffic.bytes_received[self.command] += len(raw)
                     proxy.traffic.statuses[status] += 1
