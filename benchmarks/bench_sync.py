@@ -364,7 +364,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--connections",
         type=int,
         metavar="N",
-        help="the `connections` key for the first sync and the other runs (default: the product's)",
+        help="the `connections` key of every run but the connections = 1 baselines (default: the product's)",
     )
     parser.add_argument(
         "--json",

@@ -25,14 +25,15 @@ def test_union_of_busy_intervals_counts_overlaps_once() -> None:
 def test_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
     dump = tmp_path / "bench.json"
     command = [sys.executable, str(BENCHMARKS / "bench_sync.py"), "--sizes", "60,120"]
-    command += ["--separate-reminders", "--latency", str(LATENCY_MS), "--json", str(dump)]
+    command += ["--separate-reminders", "--latency", str(LATENCY_MS), "--connections", "2"]
+    command += ["--json", str(dump)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     for label in (
         "floor: sync-collection per calendar",
         "floor: window REPORT per calendar",
-        "first sync",
+        "first sync, connections = 2",
         "no-op sync #1",
         "no-op sync #2 (median of 3)",
         "one interview moved",
@@ -51,6 +52,7 @@ def test_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
     assert any("client time" in line for line in verdicts)
     assert any(f"{LATENCY_MS} ms latency" in line for line in verdicts)
 
+    assert "connections: 2" in result.stdout
     runs = json.loads(dump.read_text())["sizes"][0]["runs"]
     first = runs["first"]
     assert first["exit_code"] == 0
