@@ -11,23 +11,26 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .backends.base import CalendarBackend, TracksChanges
-from .detect import Detection, detect
 from .errors import BackendError, FollowupCalError
-from .guard import check_removals
 from .model import Event, Listing, Moment, Problem, split_source_key
-from .plan import InterviewPlan, plan_interviews
-from .reconcile import Action, plan_clean, reconcile
 from .settings import Settings
 from .sync_state import LOOKAHEAD, SettledGroup, SyncCache, group_fingerprint, instant, stable_until
-from .writes import Progress, Replan, describe, execute
+
+# The deciding core (detect, plan, reconcile, writes) is imported where a group is read: a sync that
+# finds nothing changed needs none of it.
+if TYPE_CHECKING:
+    from .detect import Detection
+    from .plan import InterviewPlan
+    from .reconcile import Action
+    from .writes import Progress
 
 log = logging.getLogger(__name__)
 
 MAX_REPLANS = 3
-MAX_UID_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ def analyse(
     With a ``lookahead`` the calendars are read that much past the window's end, only to learn when the
     next event enters the window (``next_entry``); what lies there is otherwise left out.
     """
+    from .detect import detect
+    from .plan import plan_interviews
+    from .reconcile import plan_clean, reconcile
+
     start, end = window(settings, now)
     analysis = Analysis(group)
     listings = {}
@@ -201,6 +208,9 @@ def run(
                 if settled is not None:
                     result.problems.extend(settled.problems)
                     continue
+            from .guard import check_removals
+            from .writes import Replan, describe, execute
+
             lookahead = LOOKAHEAD if tokens is not None else timedelta(0)
             for _round in range(MAX_REPLANS):
                 analysis = analyse(group, backends, settings, now, clean=clean, lookahead=lookahead)
