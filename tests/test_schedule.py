@@ -158,3 +158,23 @@ def test_python_dash_m_runs_the_command_line() -> None:
     )
     assert done.returncode == 2
     assert "cron cannot run a job every 90 minutes" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "how"),
+    [("--cron", "crontab -e"), ("--systemd", "Environment=DAV_PW="), ("--launchd", "EnvironmentVariables")],
+)
+def test_a_password_from_the_shell_is_noted_for_the_scheduler(tmp_path: Path, kind: str, how: str) -> None:
+    """A scheduled run does not inherit the shell's variables: the first one would fail unnoticed."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[calendars.work]\ntype = "caldav"\nurl = "https://dav.example.com/cal/"\n'
+        'username = "ann"\npassword_env = "DAV_PW"\n'
+        '[calendars.home]\ntype = "caldav"\nurl = "https://dav.example.com/home/"\nusername = "ann"\n'
+        "keyring = true\n"
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "schedule", kind])
+    assert result.exit_code == 0, result.output
+    assert "calendar 'work' reads its password from $DAV_PW" in result.stderr and how in result.stderr
+    assert "calendar 'home' reads its password from the keyring" in result.stderr
+    assert "DAV_PW" not in result.stdout  # what is to be installed stays as it was

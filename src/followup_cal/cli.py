@@ -459,6 +459,34 @@ def auth_google(obj: Context, client_secrets: Path, no_browser: bool, calendar_n
     click.echo(f"Saved the Google token to {token_file}. Now run: followup-cal sync --dry-run")
 
 
+_HOW_TO_SET = {
+    "cron": "add a line `{name}=...` above the job with `crontab -e` (your crontab is private to you)",
+    "systemd": "add `Environment={name}=...` to the service, or an `EnvironmentFile=` with mode 0600",
+    "launchd": "add it under an `EnvironmentVariables` dict in the plist",
+}
+
+
+def _scheduled_secret_notes(settings: Settings, kind: str) -> list[str]:
+    """A scheduled run sees neither your shell's variables nor, often, your desktop keyring: say which
+    calendars need what, so the first scheduled run does not fail."""
+    notes = []
+    for name, calendar in settings.calendars.items():
+        variable = calendar.options.get("password_env")
+        if variable:
+            notes.append(
+                f"calendar '{name}' reads its password from ${variable}, which a scheduled run does not "
+                f"inherit from your shell: "
+                + _HOW_TO_SET[kind].format(name=variable)
+                + ", or use password_command"
+            )
+        elif calendar.options.get("keyring"):
+            notes.append(
+                f"calendar '{name}' reads its password from the keyring, which is often locked for "
+                "scheduled runs; if `followup-cal doctor` fails there, use password_env or password_command"
+            )
+    return notes
+
+
 @cli.command()
 @click.option("--cron", "kind", flag_value="cron", default=True, help="A crontab line (the default).")
 @click.option("--systemd", "kind", flag_value="systemd", help="A systemd user service and timer.")
@@ -489,6 +517,9 @@ def schedule(obj: Context, kind: str, every: int) -> None:
     config = config_path(obj.config).absolute()
     if not config.is_file():
         click.echo(f"followup-cal: note: no config at {config} yet; create it before the first run", err=True)
+    else:
+        for note in _scheduled_secret_notes(obj.settings(), kind):
+            click.echo(f"followup-cal: note: {note}", err=True)
     if kind == "systemd":
         click.echo(render_systemd(program, config, every), nl=False)
     elif kind == "launchd":
