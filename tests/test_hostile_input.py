@@ -13,7 +13,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -115,6 +115,10 @@ CASES = [
         broken=("escape\x1b[2J@hostile.example",),
     ),
     Case("unbalanced_begin_end.ics", broken=("",)),
+    # Expanding these would take minutes and gigabytes (the first one took 12 GB before it was bounded).
+    Case("rrule_every_second.ics", broken=("every-second@hostile.example",)),
+    Case("rrule_every_minute_by_parts.ics", broken=("every-minute@hostile.example",)),
+    Case("rrule_hourly_since_1970.ics", broken=("hourly-1970@hostile.example",)),
     Case("not_icalendar_binary.ics", broken=("",)),
     Case("description_5mb.ics", interviews=("big-notes@hostile.example",), make=huge_description),
     Case("attendees_10000.ics", interviews=("crowd@hostile.example",), make=ten_thousand_attendees),
@@ -394,3 +398,19 @@ def test_cli_names_each_skipped_file_on_one_clean_line(tmp_path: Path) -> None:
     for case in CASES:
         if case.make is None and case.broken:
             assert any(f"skipped {case.file}:" in line for line in skipped), (case.file, skipped)
+
+
+def test_an_old_daily_series_is_still_read_and_quickly() -> None:
+    """The bound on expansion spares what people have: a daily standup since 1990."""
+    data = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//app//EN\r\nBEGIN:VEVENT\r\nUID:standup@x\r\n"
+        b"DTSTAMP:19900101T000000Z\r\nDTSTART:19900101T090000Z\r\nDTEND:19900101T091500Z\r\n"
+        b"RRULE:FREQ=DAILY\r\nSUMMARY:Standup\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    (events, problems), bounds = measure(
+        lambda: ical.read_events(
+            data, calendar="c", href="standup.ics", etag=None, tz=TZ, start=NOW, end=NOW + timedelta(days=30)
+        )
+    )
+    assert problems == [] and len(events) == 30
+    assert bounds.cpu_seconds < 5

@@ -39,6 +39,8 @@ from .model import (
 PRODID = "-//followup-cal//EN"
 _TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID")
 # recurring-ical-events compares floating times loosely; ask for a wider window, then filter exactly.
+MAX_OCCURRENCES = 5000  # of one series inside the window; more is no calendar a person reads
+MAX_EXPANSION_STEPS = 200_000  # occurrences from DTSTART to the window's end: about a second's work
 _WINDOW_SLACK = timedelta(days=1)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -362,6 +364,35 @@ def _reminder_mark(component: icalendar.Component) -> ReminderMark | None:
     )
 
 
+def _check_recurrence_cost(master: icalendar.Component, start: datetime, end: datetime, tz: ZoneInfo) -> None:
+    """Raises _Unreadable for a rule whose expansion alone would take minutes or gigabytes. The
+    expansion (dateutil's) steps through every occurrence from DTSTART to the window's end and keeps
+    those inside it, so both counts are bounded, from an upper bound of how often it repeats in a day.
+    No calendar app offers such rules; an invitation may still carry one."""
+    rules = master.get("RRULE")
+    first = _dt(master, "DTSTART")
+    if rules is None or first is None:
+        return
+    begin = _as_datetime(_moment(first, tz), tz)
+    for rule in rules if isinstance(rules, list) else [rules]:
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        if freq in ("SECONDLY", "MINUTELY"):
+            raise _Unreadable(f"it repeats {freq.lower()}; it was skipped")
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+        per_day = 24 / interval if freq == "HOURLY" else 1.0
+        for part in ("BYMINUTE", "BYSECOND") + (() if freq == "HOURLY" else ("BYHOUR",)):
+            per_day *= max(1, len(rule.get(part) or []))
+        stop = end
+        until = (rule.get("UNTIL") or [None])[0]
+        if until is not None:
+            stop = min(stop, _as_datetime(_moment(until, tz), tz))
+        count = float(rule["COUNT"][0]) if "COUNT" in rule else float("inf")
+        steps = min(count, per_day * max(0.0, (stop - begin).total_seconds() / 86400))
+        inside = min(count, per_day * max(0.0, (stop - max(begin, start)).total_seconds() / 86400))
+        if steps > MAX_EXPANSION_STEPS or inside > MAX_OCCURRENCES:
+            raise _Unreadable("it repeats too often to be expanded; it was skipped")
+
+
 class _Series:
     """The VEVENTs of one UID: a master (maybe absent) and its overrides."""
 
@@ -383,6 +414,10 @@ class _Series:
             self.container.add_component(component)
 
     def expand(self, start: datetime, end: datetime) -> list[icalendar.Component]:
+        """The occurrences overlapping ``[start, end)``; a rule that would repeat absurdly often (as a
+        hostile invitation's may: every second, since 1970) is refused before it takes all memory."""
+        if self.master is not None:
+            _check_recurrence_cost(self.master, start, end, self.tz)
         return list(recurring_ical_events.of(self.container).between(start, end))
 
     def occurrence(self, recurrence_id: Moment | None) -> icalendar.Component | None:
