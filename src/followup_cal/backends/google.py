@@ -1,8 +1,8 @@
 """Google Calendar backend: Calendar API v3 through google-api-python-client.
 
-Mapping (DESIGN.md "Marks"): an occurrence's ``href`` is its event id (an instance id
-``<id>_<YYYYMMDDTHHMMSSZ>`` for an occurrence of a series), ``uid`` its ``iCalUID`` and ``recurrence_id``
-its ``originalStartTime``. Marks live in ``extendedProperties.private``; the interview tag
+Mapping (DESIGN.md "Marks"; the code is in google_items.py): an occurrence's ``href`` is its event id
+(an instance id ``<id>_<YYYYMMDDTHHMMSSZ>`` for an occurrence of a series), ``uid`` its ``iCalUID`` and
+``recurrence_id`` its ``originalStartTime``. Marks live in ``extendedProperties.private``; the interview tag
 (``followupCalTag=interview``) reads as the ``Interview`` category. Reminders get their UID as client-chosen
 event id and iCalUID, so a retried insert cannot create a duplicate.
 
@@ -15,18 +15,15 @@ google-api-python-client is imported when a backend is constructed, never when t
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import html
 import http.client
 import json
 import random
-import re
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..errors import (
     AlreadyExists,
@@ -38,42 +35,26 @@ from ..errors import (
 )
 from ..google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
 from ..http import DEFAULT_TIMEOUT, max_retry_delay
-from ..model import (
-    GOOGLE_FINGERPRINT,
-    GOOGLE_ISSUED,
-    GOOGLE_KIND,
-    GOOGLE_SOURCE,
-    GOOGLE_TAG,
-    INTERVIEW_CATEGORY,
-    Attendee,
-    Event,
-    Kind,
-    Listing,
-    MarkUpdate,
-    Moment,
-    Person,
-    Problem,
-    ReminderDraft,
-    ReminderMark,
-    format_recurrence_id,
-)
+from ..model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
 from .base import ChangeCheck
+from .google_items import (
+    Json,
+    has_private,
+    is_deleted_leftover,
+    is_our_reminder,
+    item_to_event,
+    occurrence_id,
+    original_start_text,
+    private_marks,
+    reminder_body,
+    rfc3339,
+    same_moment,
+)
 
-Json = dict[str, Any]
-
-TAG_VALUE = "interview"
-MOZ_CATEGORIES = "X-MOZ-CATEGORIES"
 PAGE_SIZE = 250
 SYNC_PAGE_SIZE = 2500  # the most Google allows; the pages of a change check carry ids only
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-PARTSTATS = {
-    "needsAction": "NEEDS-ACTION",
-    "accepted": "ACCEPTED",
-    "declined": "DECLINED",
-    "tentative": "TENTATIVE",
-}
-_HTML_TAG = re.compile(r"<(br|p|div|span|b|i|u|a|ul|ol|li)\b[^>]*>", re.IGNORECASE)
 
 
 class ApiFailure(Exception):
@@ -155,16 +136,16 @@ class GoogleBackend:
         """
         listing = Listing()
         query = {
-            "timeMin": _rfc3339(start),
-            "timeMax": _rfc3339(end),
+            "timeMin": rfc3339(start),
+            "timeMax": rfc3339(end),
             "singleEvents": True,
             "showDeleted": True,
         }
         for item in self._list_items(query, "reading events"):
-            if _is_deleted_leftover(item):
+            if is_deleted_leftover(item):
                 continue
             try:
-                listing.events.append(self._to_event(item, tz))
+                listing.events.append(item_to_event(item, self.name, tz))
             except (KeyError, TypeError, ValueError) as error:
                 where = str(item.get("id", "?"))
                 listing.problems.append(Problem(self.name, where, f"cannot read this event ({error!r})"))
@@ -179,7 +160,7 @@ class GoogleBackend:
             item = next((i for i in items if not i.get("recurringEventId")), None)
             return self._found(item, tz)
         for item in items:
-            if item.get("recurringEventId") and _same_moment(item.get("originalStartTime"), recurrence_id):
+            if item.get("recurringEventId") and same_moment(item.get("originalStartTime"), recurrence_id):
                 return self._found(item, tz)
         master = next((i for i in items if i.get("recurrence") and not i.get("recurringEventId")), None)
         if master is None or master.get("status") == "cancelled":
@@ -187,7 +168,7 @@ class GoogleBackend:
         request = self._events.instances(
             calendarId=self.calendar_id,
             eventId=master["id"],
-            originalStart=_original_start_text(recurrence_id),
+            originalStart=original_start_text(recurrence_id),
             showDeleted=True,
         )
         try:
@@ -197,15 +178,15 @@ class GoogleBackend:
                 return None
             raise self._error(failure, "looking up an occurrence") from None
         for item in page.get("items", []):
-            if _same_moment(item.get("originalStartTime"), recurrence_id):
+            if same_moment(item.get("originalStartTime"), recurrence_id):
                 return self._found(item, tz)
         return None
 
     def _found(self, item: Json | None, tz: ZoneInfo) -> Event | None:
-        if item is None or _is_deleted_leftover(item):
+        if item is None or is_deleted_leftover(item):
             return None
         try:
-            return self._to_event(item, tz)
+            return item_to_event(item, self.name, tz)
         except (KeyError, TypeError, ValueError) as error:
             raise BackendError(
                 f"Calendar '{self.name}': event {item.get('id')} cannot be read ({error!r})"
@@ -240,7 +221,7 @@ class GoogleBackend:
     # -- writing ------------------------------------------------------------------------------------
 
     def create(self, draft: ReminderDraft) -> Event:
-        body = {"id": draft.uid, "iCalUID": draft.uid, **_reminder_body(draft)}
+        body = {"id": draft.uid, "iCalUID": draft.uid, **reminder_body(draft)}
         request = self._events.insert(calendarId=self.calendar_id, body=body, sendUpdates="none")
         retries_before = self.retries
         try:
@@ -251,25 +232,25 @@ class GoogleBackend:
             if self.retries > retries_before:
                 # A retried insert: the first attempt may have landed before its answer was lost.
                 landed = self._get_item(draft.uid)
-                if landed is not None and _is_our_reminder(landed, draft):
-                    return self._to_event(landed, ZoneInfo("UTC"))
+                if landed is not None and is_our_reminder(landed, draft):
+                    return item_to_event(landed, self.name, ZoneInfo("UTC"))
             raise AlreadyExists(
                 f"Calendar '{self.name}': an event with id {draft.uid} already exists (perhaps deleted)"
             ) from None
-        return self._to_event(item, ZoneInfo("UTC"))
+        return item_to_event(item, self.name, ZoneInfo("UTC"))
 
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
         request = self._events.patch(
-            calendarId=self.calendar_id, eventId=existing.href, body=_reminder_body(draft), sendUpdates="none"
+            calendarId=self.calendar_id, eventId=existing.href, body=reminder_body(draft), sendUpdates="none"
         )
         item = self._conditional_write(
             request,
             existing.etag,
             "updating a reminder",
             existing.href,
-            lambda item: _is_our_reminder(item, draft),
+            lambda item: is_our_reminder(item, draft),
         )
-        return self._to_event(item, ZoneInfo("UTC"))
+        return item_to_event(item, self.name, ZoneInfo("UTC"))
 
     def delete(self, existing: Event) -> None:
         request = self._events.delete(calendarId=self.calendar_id, eventId=existing.href, sendUpdates="none")
@@ -282,13 +263,8 @@ class GoogleBackend:
         """Patches only ``extendedProperties.private`` (a ``null`` value removes a key) of the event or
         instance; Google keeps a patched instance as an exception with its own properties."""
         for update in updates:
-            target = _occurrence_id(href, update.recurrence_id)
-            private: Json
-            if update.issued is None:
-                private = {GOOGLE_TAG: None, GOOGLE_ISSUED: None}
-            else:
-                issued = ",".join(kind.value for kind in Kind if kind in update.issued)
-                private = {GOOGLE_TAG: TAG_VALUE, GOOGLE_ISSUED: issued}
+            target = occurrence_id(href, update.recurrence_id)
+            private = private_marks(update)
             if target == href:
                 match = etag
             else:  # another occurrence than the one read: conditional on its current etag
@@ -307,7 +283,7 @@ class GoogleBackend:
                 match,
                 "tagging an interview",
                 target,
-                functools.partial(_has_private, private=private),
+                functools.partial(has_private, private=private),
             )
             if target == href:
                 etag = item.get("etag")
@@ -392,56 +368,6 @@ class GoogleBackend:
             f"{prefix}: Google answered {failure.status} ({failure.reason}: {failure.message})"
         )
 
-    # -- mapping ------------------------------------------------------------------------------------
-
-    def _to_event(self, item: Json, tz: ZoneInfo) -> Event:
-        private = (item.get("extendedProperties") or {}).get("private") or {}
-        description = item.get("description") or ""
-        organizer_json = item.get("organizer") or {}
-        organizer = None
-        if organizer_json.get("email"):
-            organizer = Person(
-                organizer_json["email"],
-                organizer_json.get("displayName", ""),
-                bool(organizer_json.get("self")),
-            )
-        attendees = tuple(
-            Attendee(
-                email=a["email"],
-                name=a.get("displayName", ""),
-                partstat=PARTSTATS.get(a.get("responseStatus", ""), ""),
-                cutype="RESOURCE" if a.get("resource") else "INDIVIDUAL",
-                role="OPT-PARTICIPANT" if a.get("optional") else "REQ-PARTICIPANT",
-                is_me=bool(a.get("self")),
-            )
-            for a in item.get("attendees", [])
-            if a.get("email")
-        )
-        original = item.get("originalStartTime")
-        recurrence_id = _moment(original, tz) if item.get("recurringEventId") and original else None
-        start_json = item.get("start") or original  # a cancelled instance may carry only its original start
-        if start_json is None:
-            raise ValueError("the event has no start")
-        return Event(
-            calendar=self.name,
-            href=item["id"],
-            etag=item.get("etag"),
-            uid=item.get("iCalUID") or item["id"],
-            start=_moment(start_json, tz),
-            end=_moment(item["end"], tz) if item.get("end") else None,
-            recurrence_id=recurrence_id,
-            summary=item.get("summary") or "",
-            notes=_html_to_text(description),
-            location=item.get("location") or "",
-            organizer=organizer,
-            attendees=attendees,
-            categories=_categories(item, tagged=private.get(GOOGLE_TAG) == TAG_VALUE),
-            status=str(item.get("status") or "").upper(),
-            issued=_parse_issued(private.get(GOOGLE_ISSUED)),
-            reminder=_reminder_mark(private),
-            description=description,
-        )
-
 
 def build_service(credentials: Any, api_endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
     """A Calendar v3 service from the discovery document bundled with the library (no network), whose
@@ -484,130 +410,6 @@ def list_calendars(credentials: Any, api_endpoint: str | None = None) -> list[tu
         service.close()
 
 
-def _reminder_body(draft: ReminderDraft) -> Json:
-    body: Json = {
-        "summary": draft.summary,
-        "description": draft.description,
-        "start": {"dateTime": _rfc3339(draft.start)},
-        "end": {"dateTime": _rfc3339(draft.end)},
-        "transparency": "transparent",
-        "visibility": "private",
-        "reminders": {"useDefault": False, "overrides": [{"method": "popup", "minutes": 0}]},
-        "extendedProperties": {
-            "private": {
-                GOOGLE_KIND: draft.kind.value,
-                GOOGLE_SOURCE: draft.source,
-                GOOGLE_FINGERPRINT: draft.fingerprint,
-            }
-        },
-    }
-    if draft.url.startswith(("https://", "http://")):
-        body["source"] = {"title": "Interview", "url": draft.url}
-    return body
-
-
-def _is_our_reminder(item: Json, draft: ReminderDraft) -> bool:
-    private = (item.get("extendedProperties") or {}).get("private") or {}
-    return (
-        item.get("status") != "cancelled"
-        and private.get(GOOGLE_SOURCE) == draft.source
-        and private.get(GOOGLE_FINGERPRINT) == draft.fingerprint
-    )
-
-
-def _has_private(item: Json, private: Json) -> bool:
-    """True when the item's private extended properties hold ``private`` (a None value: absent)."""
-    stored = (item.get("extendedProperties") or {}).get("private") or {}
-    return item.get("status") != "cancelled" and all(stored.get(k) == v for k, v in private.items())
-
-
-def _is_deleted_leftover(item: Json) -> bool:
-    """A cancelled reminder (deleted: gone) or a cancelled item without any start (nothing to place)."""
-    if item.get("status") != "cancelled":
-        return False
-    private = (item.get("extendedProperties") or {}).get("private") or {}
-    return GOOGLE_KIND in private or not (item.get("start") or item.get("originalStartTime"))
-
-
-def _categories(item: Json, *, tagged: bool) -> tuple[str, ...]:
-    """Google has no categories. Thunderbird's provider for Google Calendar keeps them in the extended
-    property ``X-MOZ-CATEGORIES`` (shared; private in old versions), a comma list with ``\\,`` escapes.
-    Our interview tag reads as the ``Interview`` category."""
-    properties = item.get("extendedProperties") or {}
-    text = (properties.get("shared") or {}).get(MOZ_CATEGORIES) or (properties.get("private") or {}).get(
-        MOZ_CATEGORIES
-    )
-    found: list[str] = []
-    if isinstance(text, str):
-        for part in re.split(r"(?<!\\),", text):
-            name = part.replace("\\,", ",").strip()
-            if name and name not in found:
-                found.append(name)
-    if tagged and not any(name.casefold() == INTERVIEW_CATEGORY.casefold() for name in found):
-        found.append(INTERVIEW_CATEGORY)
-    return tuple(found)
-
-
-def _reminder_mark(private: Json) -> ReminderMark | None:
-    kind, source = private.get(GOOGLE_KIND), private.get(GOOGLE_SOURCE)
-    if kind not in {k.value for k in Kind} or not source:
-        return None
-    return ReminderMark(Kind(kind), source, private.get(GOOGLE_FINGERPRINT, ""))
-
-
-def _parse_issued(value: Any) -> frozenset[Kind] | None:
-    if value is None:
-        return None
-    names = {part.strip() for part in str(value).split(",")}
-    return frozenset(kind for kind in Kind if kind.value in names)
-
-
-def _moment(value: Json, tz: ZoneInfo) -> Moment:
-    if "dateTime" in value:
-        moment = datetime.fromisoformat(value["dateTime"])
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=tz)
-        zone = value.get("timeZone")
-        if zone:
-            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # else keep Google's offset
-                moment = moment.astimezone(ZoneInfo(zone))
-        return moment
-    return date.fromisoformat(value["date"])
-
-
-def _same_moment(value: Json | None, recurrence_id: Moment) -> bool:
-    if not value:
-        return False
-    try:
-        moment = _moment(value, ZoneInfo("UTC"))
-    except (KeyError, ValueError):
-        return False
-    return isinstance(moment, datetime) == isinstance(recurrence_id, datetime) and moment == recurrence_id
-
-
-def _rfc3339(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment} given to the Google backend")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _original_start_text(recurrence_id: Moment) -> str:
-    if isinstance(recurrence_id, datetime):
-        return _rfc3339(recurrence_id)
-    return recurrence_id.isoformat()
-
-
-def _occurrence_id(href: str, recurrence_id: Moment | None) -> str:
-    """The event id of occurrence ``recurrence_id`` of the series ``href`` belongs to (ids are base32hex;
-    only instance ids hold ``_``)."""
-    if recurrence_id is None:
-        return href
-    suffix = format_recurrence_id(recurrence_id)
-    if href.endswith("_" + suffix):
-        return href
-    return f"{href.partition('_')[0]}_{suffix}"
-
-
 def _error_details(error: Any) -> tuple[str, str]:
     """``(reason, message)`` from Google's JSON error body."""
     try:
@@ -617,11 +419,3 @@ def _error_details(error: Any) -> tuple[str, str]:
         return str(errors[0].get("reason", "")), str(body.get("message", ""))
     except (ValueError, KeyError, TypeError, AttributeError):
         return "", str(getattr(error, "reason", "") or "")
-
-
-def _html_to_text(text: str) -> str:
-    """Google's web UI stores edited descriptions as HTML; the core reads notes as plain text."""
-    if not _HTML_TAG.search(text):
-        return text
-    text = re.sub(r"<br\s*/?>|</p>|</div>|</li>", "\n", text, flags=re.IGNORECASE)
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
