@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from followup_cal.cli import cli
+from google_helpers import REVOKED_LINE, add_recruiter_call, write_token
 from google_standin import GoogleStandin
-from test_google import REVOKED_LINE, write_token
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -35,17 +35,7 @@ def setup(tmp_path: Path, standin: GoogleStandin) -> Path:
         f'api_endpoint = "{standin.api_endpoint}"\n'
         f'[calendars.laptop]\ntype = "vdir"\npath = "{folder}"\n'
     )
-    standin.add_event(
-        "primary",
-        {
-            "id": "screen2030",
-            "iCalUID": "screen2030@google.com",
-            "summary": "Recruiter call - Initech",
-            "start": {"dateTime": "2030-06-05T10:00:00+02:00"},
-            "end": {"dateTime": "2030-06-05T10:30:00+02:00"},
-            "organizer": {"email": "hr@initech.example"},
-        },
-    )
+    add_recruiter_call(standin)
     return config
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import keyring
 import pytest
 
+from google_helpers import add_interview, write_token
 from google_standin import GoogleStandin
 from radicale_server import RadicaleServer, free_port, running_radicale
-from test_google import write_token
 from test_init import SECRET, invoke, keyring_in_memory, put_interview  # noqa: F401  (a fixture)
 
 # Alice reads and writes her own calendars; the team's calendar she may only read.
@@ -215,14 +215,7 @@ def google_config(tmp_path: Path, standin: GoogleStandin, calendar_id: str) -> P
 
 def test_google_green_and_read_only(tmp_path: Path, standin: GoogleStandin) -> None:
     start = datetime.now(UTC) + timedelta(days=2)
-    standin.add_event(
-        "primary",
-        {
-            "summary": "Technical screen - Initech",
-            "start": {"dateTime": start.isoformat()},
-            "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
-        },
-    )
+    add_interview(standin, "Technical screen - Initech", start, 60)
     result = invoke(google_config(tmp_path, standin, "primary"), "doctor")
     assert result.exit_code == 0, result.output
     assert "your access role is owner" in result.stdout and "Technical screen - Initech" in result.stdout

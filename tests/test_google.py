@@ -35,17 +35,14 @@ from followup_cal.google_auth import (
     SCOPES,
     load_credentials,
     run_oauth_flow,
-    save_credentials,
 )
 from followup_cal.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
 from followup_cal.settings import Settings
 from followup_cal.text import interviewers
+from google_helpers import REVOKED_LINE, client_secrets, credentials_for, make_backend, write_token
 from google_standin import ACCESS_TOKEN, AUTH_CODE, REFRESH_TOKEN, GoogleStandin
 from scenarios import SyncScenarios, World
 
-REVOKED_LINE = (
-    "Google access for calendar 'gmail' was revoked or expired: run `followup-cal auth google` again"
-)
 PARTSTATS = {
     "ACCEPTED": "accepted",
     "DECLINED": "declined",
@@ -58,30 +55,6 @@ PARTSTATS = {
 def standin() -> Iterator[GoogleStandin]:
     with GoogleStandin() as server:
         yield server
-
-
-def credentials_for(standin: GoogleStandin, token: str | None = ACCESS_TOKEN) -> Credentials:
-    return Credentials(
-        token=token,
-        refresh_token=REFRESH_TOKEN,
-        token_uri=standin.token_uri,
-        client_id="test-client.apps.googleusercontent.com",
-        client_secret="test-secret",
-        scopes=list(SCOPES),
-    )
-
-
-def make_backend(
-    standin: GoogleStandin, token: str | None = ACCESS_TOKEN, name: str = "gmail", **options: Any
-) -> GoogleBackend:
-    options.setdefault("backoff_base", 0.001)
-    return GoogleBackend(
-        name,
-        credentials_for(standin, token),
-        calendar_id="primary",
-        api_endpoint=standin.api_endpoint,
-        **options,
-    )
 
 
 def google_time(moment: datetime | date) -> dict[str, str]:
@@ -472,12 +445,6 @@ def test_grant_revoked_while_the_access_token_was_in_use(standin: GoogleStandin)
     assert str(raised.value) == REVOKED_LINE
 
 
-def write_token(path: Path, standin: GoogleStandin, *, expired: bool) -> None:
-    credentials = credentials_for(standin, token="old-access-token")
-    credentials.expiry = datetime(2000, 1, 1) if expired else datetime(2999, 1, 1)
-    save_credentials(credentials, path)
-
-
 def test_token_file_is_saved_with_mode_0600(tmp_path: Path, standin: GoogleStandin) -> None:
     path = tmp_path / "sub" / "google-token.json"
     write_token(path, standin, expired=False)
@@ -527,19 +494,6 @@ def test_load_credentials_missing_or_broken_file(tmp_path: Path) -> None:
     broken.write_text('{"token": "x"}')
     with pytest.raises(AuthenticationError, match="not an authorized-user token"):
         load_credentials(broken)
-
-
-def client_secrets(tmp_path: Path, standin: GoogleStandin) -> Path:
-    path = tmp_path / "client_secret.json"
-    installed = {
-        "client_id": "test-client.apps.googleusercontent.com",
-        "client_secret": "test-secret",
-        "auth_uri": standin.url + "auth",
-        "token_uri": standin.token_uri,
-        "redirect_uris": ["http://localhost"],
-    }
-    path.write_text(json.dumps({"installed": installed}))
-    return path
 
 
 def test_oauth_flow_without_browser(

@@ -28,9 +28,9 @@ from followup_cal.setup_answers import (
     table_name,
     toml_value,
 )
+from google_helpers import add_recruiter_call, client_secrets, write_token
 from google_standin import AUTH_CODE, GoogleStandin
 from radicale_server import RadicaleServer, running_radicale
-from test_google import write_token
 from test_secrets import MemoryKeyring
 
 SECRET = "init-Passw0rd-for-grep"
@@ -367,16 +367,7 @@ def test_google_with_a_saved_token_and_a_second_calendar(tmp_path: Path, standin
     token = tmp_path / "google-token.json"
     write_token(token, standin, expired=True)
     standin.add_calendar("jobs@group.calendar.google.com")
-    start = datetime.now(UTC) + timedelta(days=3)
-    standin.add_event(
-        "primary",
-        {
-            "summary": "Recruiter call - Initech",
-            "start": {"dateTime": start.isoformat()},
-            "end": {"dateTime": (start + timedelta(minutes=30)).isoformat()},
-            "organizer": {"email": "hr@initech.example"},
-        },
-    )
+    add_recruiter_call(standin, datetime.now(UTC) + timedelta(days=3))
     config = tmp_path / "config.toml"
     flags = ["init", "--type", "google", "--token-file", str(token), "--api-endpoint", standin.api_endpoint]
     result = invoke(config, *flags, "--reminders-to", "jobs@group.calendar.google.com", "--timezone", "UTC")
@@ -393,15 +384,7 @@ def test_google_with_a_saved_token_and_a_second_calendar(tmp_path: Path, standin
 
 
 def test_google_oauth_flow_without_browser(tmp_path: Path, standin: GoogleStandin) -> None:
-    secrets = tmp_path / "client_secret.json"
-    installed = {
-        "client_id": "test-client.apps.googleusercontent.com",
-        "client_secret": "test-secret",
-        "auth_uri": standin.url + "auth",
-        "token_uri": standin.token_uri,
-        "redirect_uris": ["http://localhost"],
-    }
-    secrets.write_text(json.dumps({"installed": installed}))
+    secrets = client_secrets(tmp_path, standin)
     token = tmp_path / "token.json"
     config = tmp_path / "config.toml"
     flags = ["init", "--type", "google", "--client-secrets", str(secrets), "--no-browser"]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from fault_proxy import FaultProxy, Plan, Seen
+from google_helpers import write_token
 from google_standin import GoogleStandin
 from job_search_seed import (
     FAST_NETWORK_ENV,
@@ -37,7 +38,6 @@ from job_search_seed import (
     seed_radicale,
 )
 from radicale_server import RadicaleServer, running_radicale
-from test_google import write_token
 
 TRANSIENT_KINDS = ("drop", "500", "drop-after", "502", "stall", "503", "truncate")
 PERSISTENT_KINDS = ("503", "drop", "stall", "truncate")

@@ -27,6 +27,7 @@ from google.oauth2.credentials import Credentials
 from followup_cal.google_auth import SCOPES, save_credentials
 from followup_cal.redact import redact, register_secret
 from followup_cal.secrets import warn_if_readable_by_others
+from google_helpers import add_recruiter_call
 from google_standin import GoogleStandin
 from radicale_server import RadicaleServer, running_radicale
 
@@ -221,17 +222,7 @@ def google_config(tmp_path: Path, standin: GoogleStandin) -> Path:
         f'[calendars.gmail]\ntype = "google"\ntoken_file = "{token}"\n'
         f'api_endpoint = "{standin.api_endpoint}"\n'
     )
-    standin.add_event(
-        "primary",
-        {
-            "id": "screen2030",
-            "iCalUID": "screen2030@google.com",
-            "summary": "Recruiter call - Initech",
-            "start": {"dateTime": "2030-06-05T10:00:00+02:00"},
-            "end": {"dateTime": "2030-06-05T10:30:00+02:00"},
-            "organizer": {"email": "hr@initech.example"},
-        },
-    )
+    add_recruiter_call(standin)
     return config
 
 
