@@ -39,7 +39,7 @@ def caldav_calendars(
 ) -> list[CalendarAccess]:
     """The calendars holding events that the account at ``url`` (a server root, principal or calendar)
     sees. Raises BackendError (AuthenticationError for a refused login) when the server cannot tell."""
-    from .backends.dav import list_calendars
+    from .backends.dav_discovery import list_calendars
 
     found = list_calendars(url, username, password, verify, ca_bundle)
     return [

@@ -23,19 +23,17 @@ from .base import ChangeCheck
 from .dav import (
     CALDAV,
     DAV,
-    CalendarInfo,
     DavResource,
     DavSession,
     Reply,
     calendar_query_body,
     collection_url,
-    discover_calendars,
-    list_calendars,
     sync_collection_body,
     sync_token_in,
     time_range_filter,
     uid_filter,
 )
+from .dav_discovery import CalendarInfo, discover_calendars, list_calendars
 
 ICAL_HEADERS = {"Content-Type": "text/calendar; charset=utf-8"}
 XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
