@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from google_standin import GoogleStandin
 
 ICS_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 
@@ -22,3 +25,10 @@ def private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "runtime"))
+
+
+@pytest.fixture
+def standin() -> Iterator[GoogleStandin]:
+    """A fresh Google stand-in for one test (test_network_faults and test_secret_leaks set up their own)."""
+    with GoogleStandin() as server:
+        yield server

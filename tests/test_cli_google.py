@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from followup_cal.cli import cli
@@ -14,12 +12,6 @@ from google_helpers import REVOKED_LINE, add_recruiter_call, write_token
 from google_standin import GoogleStandin
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-@pytest.fixture
-def standin() -> Iterator[GoogleStandin]:
-    with GoogleStandin() as server:
-        yield server
 
 
 def setup(tmp_path: Path, standin: GoogleStandin) -> Path:

@@ -196,12 +196,6 @@ def test_invalid_config(tmp_path: Path) -> None:
     assert "rules.working_hours" in line and "HH:MM-HH:MM" in line
 
 
-@pytest.fixture
-def standin() -> Iterator[GoogleStandin]:
-    with GoogleStandin() as server:
-        yield server
-
-
 def google_config(tmp_path: Path, standin: GoogleStandin, calendar_id: str) -> Path:
     token = tmp_path / "google-token.json"
     write_token(token, standin, expired=True)

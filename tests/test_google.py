@@ -11,7 +11,7 @@ import sys
 import threading
 import urllib.request
 import webbrowser
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,12 +49,6 @@ PARTSTATS = {
     "TENTATIVE": "tentative",
     "NEEDS-ACTION": "needsAction",
 }
-
-
-@pytest.fixture
-def standin() -> Iterator[GoogleStandin]:
-    with GoogleStandin() as server:
-        yield server
 
 
 def google_time(moment: datetime | date) -> dict[str, str]:

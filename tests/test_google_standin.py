@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,12 +19,6 @@ from google_standin import ACCESS_TOKEN, REFRESH_TOKEN, GoogleStandin
 
 BERLIN_10 = {"dateTime": "2030-03-04T10:00:00+01:00", "timeZone": "Europe/Berlin"}
 BERLIN_11 = {"dateTime": "2030-03-04T11:00:00+01:00", "timeZone": "Europe/Berlin"}
-
-
-@pytest.fixture
-def standin() -> Iterator[GoogleStandin]:
-    with GoogleStandin() as server:
-        yield server
 
 
 @pytest.fixture

@@ -357,12 +357,6 @@ def test_vdir_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no folder at" in result.stderr
 
 
-@pytest.fixture
-def standin() -> Iterator[GoogleStandin]:
-    with GoogleStandin() as server:
-        yield server
-
-
 def test_google_with_a_saved_token_and_a_second_calendar(tmp_path: Path, standin: GoogleStandin) -> None:
     token = tmp_path / "google-token.json"
     write_token(token, standin, expired=True)
