@@ -1,0 +1,159 @@
+"""The commands that set a machine up besides the config file: ``auth google`` (save a Google token) and
+``schedule`` (print a crontab line, a systemd user timer or a launchd agent that runs ``sync``).
+
+cli.py registers them; they import cli only when they run, since cli imports this module (as doctor and init
+do).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from .cli import Context
+    from .settings import Settings
+
+
+@click.group()
+def auth() -> None:
+    """Grant followup-cal access to an account (Google).
+
+    \b
+    Example:
+      followup-cal auth google --client-secrets ~/Downloads/client_secret.json
+    """
+
+
+@auth.command("google")
+@click.option(
+    "--client-secrets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The OAuth client file (desktop app) you downloaded from Google Cloud Console.",
+)
+@click.option("--no-browser", is_flag=True, help="Headless machine: print the URL and read the code back.")
+@click.option(
+    "--calendar",
+    "calendar_name",
+    metavar="NAME",
+    help="The [calendars.NAME] table whose token_file to write (default: every Google calendar's).",
+)
+@click.pass_obj
+def auth_google(obj: Context, client_secrets: Path, no_browser: bool, calendar_name: str | None) -> None:
+    """Run Google's OAuth flow and save the token (mode 0600) where the config's token_file says.
+
+    \b
+    Example:
+      followup-cal auth google --client-secrets ~/Downloads/client_secret.json
+    """
+    from .cli import catch_errors  # here, not at the top: cli imports this module
+
+    catch_errors(save_google_token)(obj, client_secrets, no_browser, calendar_name)
+
+
+def save_google_token(
+    obj: Context, client_secrets: Path, no_browser: bool, calendar_name: str | None
+) -> None:
+    from .config import default_token_file
+    from .errors import ConfigError, UsageError
+    from .google_auth import run_oauth_flow
+
+    token_files: list[Path] = []
+    try:
+        settings = obj.settings()
+    except ConfigError:
+        if obj.config:
+            raise
+        settings = None
+    if settings is not None:
+        token_files = [
+            Path(cal.options["token_file"])
+            for cal in settings.calendars.values()
+            if cal.type == "google" and calendar_name in (None, cal.name)
+        ]
+    distinct = sorted(set(token_files))
+    if len(distinct) > 1:
+        raise UsageError(
+            "your Google calendars use different token_file paths: name one with --calendar NAME"
+        )
+    token_file = distinct[0] if distinct else default_token_file()
+    run_oauth_flow(client_secrets, token_file, open_browser=not no_browser)
+    click.echo(f"Saved the Google token to {token_file}. Now run: followup-cal sync --dry-run")
+
+
+_HOW_TO_SET = {
+    "cron": "add a line `{name}=...` above the job with `crontab -e` (your crontab is private to you)",
+    "systemd": "add `Environment={name}=...` to the service, or an `EnvironmentFile=` with mode 0600",
+    "launchd": "add it under an `EnvironmentVariables` dict in the plist",
+}
+
+
+def _scheduled_secret_notes(settings: Settings, kind: str) -> list[str]:
+    """A scheduled run sees neither your shell's variables nor, often, your desktop keyring: say which
+    calendars need what, so the first scheduled run does not fail."""
+    notes = []
+    for name, calendar in settings.calendars.items():
+        variable = calendar.options.get("password_env")
+        if variable:
+            notes.append(
+                f"calendar '{name}' reads its password from ${variable}, which a scheduled run does not "
+                f"inherit from your shell: "
+                + _HOW_TO_SET[kind].format(name=variable)
+                + ", or use password_command"
+            )
+        elif calendar.options.get("keyring"):
+            notes.append(
+                f"calendar '{name}' reads its password from the keyring, which is often locked for "
+                "scheduled runs; if `followup-cal doctor` fails there, use password_env or password_command"
+            )
+    return notes
+
+
+@click.command()
+@click.option("--cron", "kind", flag_value="cron", default=True, help="A crontab line (the default).")
+@click.option("--systemd", "kind", flag_value="systemd", help="A systemd user service and timer.")
+@click.option("--launchd", "kind", flag_value="launchd", help="A launchd agent plist (macOS).")
+@click.option(
+    "--every",
+    type=click.IntRange(1, 1440),
+    default=15,
+    show_default=True,
+    metavar="MINUTES",
+    help="How often to sync.",
+)
+@click.pass_obj
+def schedule(obj: Context, kind: str, every: int) -> None:
+    """Print a ready-to-install schedule that runs `sync` every few minutes, with absolute paths.
+
+    \b
+    Examples:
+      followup-cal schedule             a crontab line and how to add it
+      followup-cal schedule --systemd   a user service and timer
+      followup-cal schedule --launchd > ~/Library/LaunchAgents/com.followup-cal.sync.plist
+    """
+    from .cli import catch_errors  # here, not at the top: cli imports this module
+
+    catch_errors(print_schedule)(obj, kind, every)
+
+
+def print_schedule(obj: Context, kind: str, every: int) -> None:
+    from .config import config_path
+    from .schedule import render_cron, render_launchd, render_systemd, this_program
+
+    program = this_program(sys.argv[0])
+    config = config_path(obj.config).absolute()
+    if not config.is_file():
+        click.echo(f"followup-cal: note: no config at {config} yet; create it before the first run", err=True)
+    else:
+        for note in _scheduled_secret_notes(obj.settings(), kind):
+            click.echo(f"followup-cal: note: {note}", err=True)
+    if kind == "systemd":
+        click.echo(render_systemd(program, config, every), nl=False)
+    elif kind == "launchd":
+        click.echo(render_launchd(program, config, every, Path.home()), nl=False)
+    else:
+        click.echo(render_cron(program, config, every), nl=False)
