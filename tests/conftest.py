@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from google_standin import GoogleStandin
+from memory_keyring import MemoryKeyring, keyring_replaced_by
 
 ICS_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 
@@ -32,3 +33,11 @@ def standin() -> Iterator[GoogleStandin]:
     """A fresh Google stand-in for one test (test_network_faults and test_secret_leaks set up their own)."""
     with GoogleStandin() as server:
         yield server
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """An empty in-memory keyring is the system keyring for one test."""
+    backend = MemoryKeyring()
+    with keyring_replaced_by(backend):
+        yield backend

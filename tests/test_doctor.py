@@ -16,7 +16,7 @@ import pytest
 from google_helpers import add_interview, write_token
 from google_standin import GoogleStandin
 from radicale_server import RadicaleServer, free_port, running_radicale
-from test_init import SECRET, invoke, keyring_in_memory, put_interview  # noqa: F401  (a fixture)
+from test_init import SECRET, invoke, put_interview
 
 # Alice reads and writes her own calendars; the team's calendar she may only read.
 RIGHTS = """
@@ -154,7 +154,7 @@ def test_password_variable_not_set(radicale: RadicaleServer, tmp_path: Path) -> 
     assert "UNSET_PW" in line and "not set" in line and "cron" in line
 
 
-@pytest.mark.usefixtures("keyring_in_memory")
+@pytest.mark.usefixtures("memory_keyring")
 def test_keyring_without_the_password(radicale: RadicaleServer, tmp_path: Path) -> None:
     config = caldav_config(tmp_path, radicale.url("/alice/work/"), extra="keyring = true")
     result = invoke(config, "doctor")

@@ -30,21 +30,10 @@ from followup_cal.setup_answers import (
 )
 from google_helpers import add_recruiter_call, client_secrets, write_token
 from google_standin import AUTH_CODE, GoogleStandin
+from memory_keyring import MemoryKeyring, keyring_replaced_by
 from radicale_server import RadicaleServer, running_radicale
-from test_secrets import MemoryKeyring
 
 SECRET = "init-Passw0rd-for-grep"
-
-
-@pytest.fixture
-def keyring_in_memory() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def interview_ics(uid: str, days_ahead: int = 3) -> bytes:
@@ -257,7 +246,7 @@ def test_unreachable_server_says_so(tmp_path: Path) -> None:
 
 
 def test_keyring_stores_the_password_not_the_file(
-    radicale: RadicaleServer, tmp_path: Path, keyring_in_memory: MemoryKeyring
+    radicale: RadicaleServer, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     config = tmp_path / "config.toml"
     flags = caldav_flags(radicale)
@@ -267,7 +256,7 @@ def test_keyring_stores_the_password_not_the_file(
     ]
     result = invoke(config, *flags, input=SECRET + "\n", env={"DAV_PW": ""})
     assert result.exit_code == 0, result.output
-    assert keyring_in_memory.store == {("followup-cal", "alice"): SECRET}
+    assert memory_keyring.store == {("followup-cal", "alice"): SECRET}
     assert SECRET not in config.read_text() and SECRET not in result.output
     work = load_settings(config).calendars["work"]
     assert work.options.get("keyring") is True and "password_env" not in work.options
@@ -277,17 +266,13 @@ def test_keyring_stores_the_password_not_the_file(
 
 
 def test_no_usable_keyring_suggests_password_env(radicale: RadicaleServer, tmp_path: Path) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    try:
-        flags = caldav_flags(radicale)
-        flags[flags.index("--password-env") : flags.index("--password-env") + 2] = [
-            "--keyring",
-            "--password-stdin",
-        ]
+    flags = caldav_flags(radicale)
+    flags[flags.index("--password-env") : flags.index("--password-env") + 2] = [
+        "--keyring",
+        "--password-stdin",
+    ]
+    with keyring_replaced_by(keyring.backends.fail.Keyring()):
         result = invoke(tmp_path / "config.toml", *flags, input=SECRET + "\n")
-    finally:
-        keyring.set_keyring(previous)
     assert result.exit_code == 2
     assert "no system keyring" in result.stderr and "--password-env" in result.stderr
     assert not (tmp_path / "config.toml").exists()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from followup_cal.config import parse_settings
 from followup_cal.errors import ConfigError
 from followup_cal.secrets import resolve_password, warn_if_readable_by_others
 from followup_cal.settings import CalendarSettings
+from memory_keyring import MemoryKeyring
 
 SECRET = "s3cret-P@ss;word"
 
@@ -117,36 +117,6 @@ def test_password_command_that_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(secrets, "PASSWORD_COMMAND_TIMEOUT", 0.5)
     with pytest.raises(ConfigError, match="did not finish within"):
         resolve_password(caldav(password_command=python_command("import time; time.sleep(30)")))
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in memory, installed with keyring's own ``set_keyring``."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def test_keyring(memory_keyring: MemoryKeyring) -> None:
