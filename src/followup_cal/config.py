@@ -8,20 +8,18 @@ Values of keys that may hold secrets are never repeated in messages.
 from __future__ import annotations
 
 import contextlib
-import difflib
-import json
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import platformdirs
 
+from .config_reader import MISSING, Reader, dotted, suggest
 from .errors import ConfigError
 from .settings import WEEKDAYS, CalendarSettings, DetectSettings, Rules, Settings
 
@@ -60,7 +58,6 @@ _CALENDAR_KEYS = {
 }
 _PASSWORD_KEYS = ("password_env", "password_command", "keyring")
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORKING_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*,?")
@@ -71,7 +68,6 @@ _DURATION_UNITS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
 }
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MISSING: Any = object()
 
 
 def config_path(explicit: str | None) -> Path:
@@ -117,16 +113,16 @@ def parse_settings(data: dict[str, Any], source: str, *, base_dir: Path | None =
     taken from ``base_dir`` (the configuration's folder), else from the current folder."""
     reader = _Reader(source, base_dir)
     reader.check_keys(data, _TOP_KEYS, ())
-    timezone = reader.timezone(data.get("timezone", _MISSING))
-    me = tuple(address.lower() for address in reader.addresses(data.get("me", _MISSING), ("me",)))
+    timezone = reader.timezone(data.get("timezone", MISSING))
+    me = tuple(address.lower() for address in reader.addresses(data.get("me", MISSING), ("me",)))
     rules = reader.rules(reader.table(data, "rules"))
     detect_table = reader.table(data, "detect")
     reader.check_keys(detect_table, _DETECT_KEYS, ("detect",))
     detect = DetectSettings(
         extra_keywords=tuple(
-            reader.strings(detect_table.get("extra_keywords", _MISSING), "detect", "extra_keywords")
+            reader.strings(detect_table.get("extra_keywords", MISSING), "detect", "extra_keywords")
         ),
-        exclude=tuple(reader.strings(detect_table.get("exclude", _MISSING), "detect", "exclude")),
+        exclude=tuple(reader.strings(detect_table.get("exclude", MISSING), "detect", "exclude")),
     )
     calendars = reader.calendars(reader.table(data, "calendars"))
     return Settings(timezone=timezone, me=me, rules=rules, detect=detect, calendars=calendars, source=source)
@@ -191,163 +187,26 @@ def _zone_or_none(name: str) -> ZoneInfo | None:
         return None
 
 
-def _dotted(parts: Iterable[str]) -> str:
-    return ".".join(part if _BARE_KEY.fullmatch(part) else json.dumps(part) for part in parts)
-
-
-def _show(value: Any) -> str:
-    """A value as it would be written in TOML, shortened."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, list):
-        text = "[" + ", ".join(_show(item) for item in value) + "]"
-    elif isinstance(value, dict):
-        text = "{...} (a table)"
-    else:
-        text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _suggest(key: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f'; did you mean "{close[0]}"?' if close else ""
-
-
-class _Reader:
-    """Validation helpers that know the file name for messages."""
-
-    def __init__(self, source: str, base_dir: Path | None) -> None:
-        self.source = source
-        self.base_dir = base_dir
-
-    def fail(self, path: tuple[str, ...], value: Any, expected: str, *, secret: bool = False) -> ConfigError:
-        key = _dotted(path)
-        if value is _MISSING:
-            return ConfigError(f"{self.source}: {key} is missing: expected {expected}")
-        if secret:
-            return ConfigError(f"{self.source}: {key}: expected {expected}")
-        return ConfigError(f"{self.source}: {key} = {_show(value)}: expected {expected}")
-
-    def check_keys(
-        self, table: Mapping[str, Any], known: Iterable[str], path: tuple[str, ...], hint: str = ""
-    ) -> None:
-        known = tuple(known)
-        for key in table:
-            if key not in known:
-                raise ConfigError(
-                    f"{self.source}: {_dotted((*path, key))}: unknown key{_suggest(key, known) or hint} "
-                    f"(expected one of: {', '.join(known)})"
-                )
-
-    def table(self, data: Mapping[str, Any], name: str) -> dict[str, Any]:
-        value = data.get(name, _MISSING)
-        if value is _MISSING:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail((name,), value, f"a table: a [{name}] section")
-        return value
+class _Reader(Reader):
+    """The sections of the configuration: its time zone, rules and calendars."""
 
     def timezone(self, value: Any) -> ZoneInfo:
-        if value is _MISSING:
+        if value is MISSING:
             return system_timezone()
         expected = 'an IANA time zone name, e.g. "Europe/Berlin"'
         if not isinstance(value, str):
             raise self.fail(("timezone",), value, expected)
         zone = _zone_or_none(value.strip())
         if zone is None:
-            raise self.fail(("timezone",), value, expected + _suggest(value, available_timezones()))
+            raise self.fail(("timezone",), value, expected + suggest(value, available_timezones()))
         return zone
-
-    def addresses(self, value: Any, path: tuple[str, ...]) -> list[str]:
-        expected = 'a list of e-mail addresses, e.g. ["alice@example.com"]'
-        if value is _MISSING:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(path, value, expected)
-        result = []
-        for item in value:
-            if not isinstance(item, str) or "@" not in item.strip()[1:-1] or " " in item.strip():
-                raise self.fail(path, value, expected)
-            result.append(item.strip())
-        return result
-
-    def strings(self, value: Any, *path: str) -> list[str]:
-        if value is _MISSING:
-            return []
-        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-            raise self.fail(path, value, 'a list of non-empty strings, e.g. ["coffee chat"]')
-        return [item.strip() for item in value]
-
-    def integer(
-        self, table: Mapping[str, Any], path: tuple[str, ...], low: int, high: int, default: int
-    ) -> int:
-        value = table.get(path[-1], _MISSING)
-        if value is _MISSING:
-            return default
-        # bool is a subclass of int; "true" is never a count.
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(path, value, f"a whole number from {low} to {high}")
-        return value
-
-    def boolean(self, table: Mapping[str, Any], path: tuple[str, ...], default: bool) -> bool:
-        value = table.get(path[-1], _MISSING)
-        if value is _MISSING:
-            return default
-        if not isinstance(value, bool):
-            raise self.fail(path, value, "true or false (without quotes)")
-        return value
-
-    def text(
-        self, table: Mapping[str, Any], path: tuple[str, ...], example: str, *, secret: bool = False
-    ) -> str | None:
-        value = table.get(path[-1], _MISSING)
-        if value is _MISSING:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, value, f"a non-empty string, e.g. {example}", secret=secret)
-        return value.strip()
-
-    def url(self, table: Mapping[str, Any], path: tuple[str, ...], example: str) -> str | None:
-        value = table.get(path[-1], _MISSING)
-        if value is _MISSING:
-            return None
-        expected = f'an http:// or https:// URL, e.g. "{example}"'
-        if not isinstance(value, str):
-            raise self.fail(path, value, expected)
-        try:
-            parts = urlsplit(value.strip())
-            has_password = parts.password is not None
-            hostname = parts.hostname
-        except ValueError:
-            raise self.fail(path, value, expected) from None
-        if has_password:
-            raise self.fail(
-                path,
-                value,
-                "a URL without a password in it: use password_env, password_command or keyring",
-                secret=True,
-            )
-        if parts.scheme not in ("http", "https") or not hostname or " " in value.strip():
-            raise self.fail(path, value, expected)
-        return value.strip()
-
-    def path(self, table: Mapping[str, Any], path: tuple[str, ...], example: str) -> Path | None:
-        value = self.text(table, path, example)
-        if value is None:
-            return None
-        result = Path(value).expanduser()
-        if not result.is_absolute() and self.base_dir is not None:
-            result = self.base_dir / result
-        return result
 
     def rules(self, table: dict[str, Any]) -> Rules:
         self.check_keys(table, _RULE_KEYS, ("rules",))
         defaults = Rules()
         delay = defaults.thank_you_delay
-        raw_delay = table.get("thank_you_delay", _MISSING)
-        if raw_delay is not _MISSING:
+        raw_delay = table.get("thank_you_delay", MISSING)
+        if raw_delay is not MISSING:
             expected = 'a duration from 1m to 23h59m, e.g. "2h", "90m" or "1h30m"'
             try:
                 delay = parse_duration(raw_delay) if isinstance(raw_delay, str) else timedelta(0)
@@ -426,7 +285,7 @@ class _Reader:
                 raise self.fail(
                     path,
                     target,
-                    f"the name of another [calendars.NAME] table{_suggest(target, calendars)} "
+                    f"the name of another [calendars.NAME] table{suggest(target, calendars)} "
                     f"(configured: {known})",
                 )
         return calendars
@@ -435,12 +294,12 @@ class _Reader:
         if not name.strip():
             raise ConfigError(f'{self.source}: calendars."": expected a calendar name, e.g. [calendars.work]')
         if not isinstance(value, dict):
-            raise self.fail(("calendars", name), value, f"a table: a [calendars.{_dotted([name])}] section")
-        kind = value.get("type", _MISSING)
+            raise self.fail(("calendars", name), value, f"a table: a [calendars.{dotted([name])}] section")
+        kind = value.get("type", MISSING)
         if kind not in CALENDAR_TYPES:
             expected = "one of " + ", ".join(f'"{t}"' for t in CALENDAR_TYPES)
             if isinstance(kind, str):
-                expected += _suggest(kind, CALENDAR_TYPES)
+                expected += suggest(kind, CALENDAR_TYPES)
             raise self.fail(("calendars", name, "type"), kind, expected)
         known = (*_COMMON_CALENDAR_KEYS, *_CALENDAR_KEYS[kind])
         for key in value:
@@ -458,12 +317,12 @@ class _Reader:
         example = "https://dav.example.com/calendars/alice/work/"
         url = self.url(table, (*prefix, "url"), example)
         if url is None:
-            raise self.fail((*prefix, "url"), _MISSING, f'an http:// or https:// URL, e.g. "{example}"')
+            raise self.fail((*prefix, "url"), MISSING, f'an http:// or https:// URL, e.g. "{example}"')
         options: dict[str, Any] = {"url": url, "username": self.text(table, (*prefix, "username"), '"alice"')}
         chosen = [key for key in _PASSWORD_KEYS if key in table and table[key] is not False]
         if len(chosen) > 1:
             raise ConfigError(
-                f"{self.source}: {_dotted(prefix)}: {' and '.join(chosen)} are both set: "
+                f"{self.source}: {dotted(prefix)}: {' and '.join(chosen)} are both set: "
                 "expected at most one of password_env, password_command, keyring"
             )
         env_name = self.text(table, (*prefix, "password_env"), '"DAV_PASSWORD"', secret=True)
@@ -496,7 +355,7 @@ class _Reader:
             options["keyring"] = True
         if chosen and options["username"] is None:
             raise self.fail(
-                (*prefix, "username"), _MISSING, f'the user name to log in with {chosen[0]}, e.g. "alice"'
+                (*prefix, "username"), MISSING, f'the user name to log in with {chosen[0]}, e.g. "alice"'
             )
         options["verify"] = self.boolean(table, (*prefix, "verify"), True)
         ca_bundle = self.path(table, (*prefix, "ca_bundle"), '"/etc/ssl/my-ca.pem"')
@@ -543,7 +402,7 @@ class _Reader:
         )
         path = self.path(table, key, what.partition("e.g. ")[2])
         if path is None:
-            raise self.fail(key, _MISSING, what)
+            raise self.fail(key, MISSING, what)
         # A path that does not exist (yet, or not mounted) fails that calendar alone at sync time.
         if path.exists() and path.is_dir() != folder:
             raise self.fail(key, table["path"], f"{what}; {path} is {'a file' if folder else 'a folder'}")
