@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ import x_wr_timezone
 
 from . import ical_marks
 from .errors import BackendError
+from .ical_checks import Unreadable, as_datetime, check_recurrence_cost, check_times, time_value, to_moment
 from .model import (
     INTERVIEW_CATEGORY,
     PROP_FINGERPRINT,
@@ -37,16 +38,9 @@ from .model import (
 )
 
 PRODID = "-//followup-cal//EN"
-_TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID")
 # recurring-ical-events compares floating times loosely; ask for a wider window, then filter exactly.
-MAX_OCCURRENCES = 5000  # of one series inside the window; more is no calendar a person reads
-MAX_EXPANSION_STEPS = 200_000  # occurrences from DTSTART to the window's end: about a second's work
 _WINDOW_SLACK = timedelta(days=1)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-class _Unreadable(Exception):
-    """One event (UID) cannot be read; becomes a Problem."""
 
 
 def uids_in(data: bytes) -> list[str]:
@@ -121,7 +115,7 @@ def read_events(
                     events.append(event)
         except Exception as exc:
             problems.append(Problem(calendar, href, f"event {uid!r} could not be read ({_brief(exc)})"))
-    events.sort(key=lambda event: _as_datetime(event.start, tz))
+    events.sort(key=lambda event: as_datetime(event.start, tz))
     return events, problems
 
 
@@ -162,7 +156,7 @@ def _brief(exc: Exception) -> str:
     Library messages quote the input, so control characters (a terminal escape) are shown escaped."""
     text = str(exc).strip().splitlines()
     first = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text[0][:160]) if text else ""
-    if isinstance(exc, _Unreadable):
+    if isinstance(exc, Unreadable):
         return first or "unreadable"
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
@@ -205,68 +199,16 @@ def _vevents_by_uid(
     return groups, problems
 
 
-def _moment(value: Any, tz: ZoneInfo) -> Moment:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    if isinstance(value, date):
-        return value
-    raise _Unreadable(f"expected a date or date-time, found {value!r}")
-
-
-def _as_datetime(value: Moment, tz: ZoneInfo) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.combine(value, time(), tz)
-
-
 def _overlaps(event: Event, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
-    first = _as_datetime(event.start, tz)
-    last = _as_datetime(event.end, tz) if event.end is not None else first
+    first = as_datetime(event.start, tz)
+    last = as_datetime(event.end, tz) if event.end is not None else first
     if not isinstance(event.start, datetime) and event.end is None:
         last = first + timedelta(days=1)
     return first < end and (last > start or first >= start)
 
 
-def _check_times(component: icalendar.Component) -> None:
-    if "DTSTART" not in component:
-        raise _Unreadable("it has no DTSTART")
-    for name in _TIME_PROPS:
-        prop = component.get(name)
-        if prop is None:
-            continue
-        if isinstance(prop, list):
-            raise _Unreadable(f"it has {name} more than once")
-        value = prop.dt
-        tzid = prop.params.get("TZID")
-        if isinstance(value, datetime) and value.tzinfo is None and tzid:
-            raise _Unreadable(f"unknown time zone {tzid!r} and no VTIMEZONE for it")
-    if _ends_before_start(component):
-        raise _Unreadable("it ends before it starts (DTEND or DURATION before DTSTART)")
-
-
-def _ends_before_start(component: icalendar.Component) -> bool:
-    start: Any = _dt(component, "DTSTART")
-    if "DURATION" in component and not isinstance(component["DURATION"], list):
-        duration: Any = _dt(component, "DURATION")
-        return isinstance(duration, timedelta) and duration < timedelta(0)
-    if "DTEND" not in component:
-        return False
-    end: Any = _dt(component, "DTEND")
-    if isinstance(start, datetime) != isinstance(end, datetime):
-        return False  # mixed DATE and DATE-TIME: read as it comes, as other programs do
-    if isinstance(start, datetime) and (start.tzinfo is None) != (end.tzinfo is None):
-        return False  # floating against zoned: resolved later with the calendar's zone
-    return bool(end < start)
-
-
-def _dt(component: icalendar.Component, name: str) -> Any:
-    """The value of a date/time property (DTSTART, DTEND, DURATION, RECURRENCE-ID)."""
-    prop: Any = component[name]
-    return prop.dt
-
-
 def _rid_text(value: Any, tz: ZoneInfo) -> str:
-    return format_recurrence_id(_moment(value, tz))
+    return format_recurrence_id(to_moment(value, tz))
 
 
 def _text(component: icalendar.Component, name: str) -> str:
@@ -364,47 +306,18 @@ def _reminder_mark(component: icalendar.Component) -> ReminderMark | None:
     )
 
 
-def _check_recurrence_cost(master: icalendar.Component, start: datetime, end: datetime, tz: ZoneInfo) -> None:
-    """Raises _Unreadable for a rule whose expansion alone would take minutes or gigabytes. The
-    expansion (dateutil's) steps through every occurrence from DTSTART to the window's end and keeps
-    those inside it, so both counts are bounded, from an upper bound of how often it repeats in a day.
-    No calendar app offers such rules; an invitation may still carry one."""
-    rules = master.get("RRULE")
-    first = _dt(master, "DTSTART")
-    if rules is None or first is None:
-        return
-    begin = _as_datetime(_moment(first, tz), tz)
-    for rule in rules if isinstance(rules, list) else [rules]:
-        freq = str((rule.get("FREQ") or [""])[0]).upper()
-        if freq in ("SECONDLY", "MINUTELY"):
-            raise _Unreadable(f"it repeats {freq.lower()}; it was skipped")
-        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-        per_day = 24 / interval if freq == "HOURLY" else 1.0
-        for part in ("BYMINUTE", "BYSECOND") + (() if freq == "HOURLY" else ("BYHOUR",)):
-            per_day *= max(1, len(rule.get(part) or []))
-        stop = end
-        until = (rule.get("UNTIL") or [None])[0]
-        if until is not None:
-            stop = min(stop, _as_datetime(_moment(until, tz), tz))
-        count = float(rule["COUNT"][0]) if "COUNT" in rule else float("inf")
-        steps = min(count, per_day * max(0.0, (stop - begin).total_seconds() / 86400))
-        inside = min(count, per_day * max(0.0, (stop - max(begin, start)).total_seconds() / 86400))
-        if steps > MAX_EXPANSION_STEPS or inside > MAX_OCCURRENCES:
-            raise _Unreadable("it repeats too often to be expanded; it was skipped")
-
-
 class _Series:
     """The VEVENTs of one UID: a master (maybe absent) and its overrides."""
 
     def __init__(self, uid: str, components: list[icalendar.Component], tz: ZoneInfo) -> None:
         for component in components:
-            _check_times(component)
+            check_times(component)
         self.uid = uid
         self.tz = tz
         masters = [c for c in components if "RECURRENCE-ID" not in c]
         self.master = masters[0] if masters else None
         self.overrides = {
-            _rid_text(_dt(c, "RECURRENCE-ID"), tz): c for c in components if "RECURRENCE-ID" in c
+            _rid_text(time_value(c, "RECURRENCE-ID"), tz): c for c in components if "RECURRENCE-ID" in c
         }
         self.recurring = bool(self.overrides) or (
             self.master is not None and ("RRULE" in self.master or "RDATE" in self.master)
@@ -417,7 +330,7 @@ class _Series:
         """The occurrences overlapping ``[start, end)``; a rule that would repeat absurdly often (as a
         hostile invitation's may: every second, since 1970) is refused before it takes all memory."""
         if self.master is not None:
-            _check_recurrence_cost(self.master, start, end, self.tz)
+            check_recurrence_cost(self.master, start, end, self.tz)
         return list(recurring_ical_events.of(self.container).between(start, end))
 
     def occurrence(self, recurrence_id: Moment | None) -> icalendar.Component | None:
@@ -425,7 +338,7 @@ class _Series:
             if self.master is None:
                 return next(iter(self.overrides.values()), None)
             if recurrence_id is not None and _rid_text(
-                _dt(self.master, "DTSTART"), self.tz
+                time_value(self.master, "DTSTART"), self.tz
             ) != format_recurrence_id(recurrence_id):
                 return None
             return self.master
@@ -434,7 +347,7 @@ class _Series:
             return self.overrides[wanted]
         if self.master is None:
             return None
-        around = _as_datetime(recurrence_id, self.tz)
+        around = as_datetime(recurrence_id, self.tz)
         for candidate in self.expand(around - 2 * _WINDOW_SLACK, around + 2 * _WINDOW_SLACK):
             rid = candidate.get("RECURRENCE-ID")
             if rid is not None and _rid_text(rid.dt, self.tz) == wanted:
@@ -472,16 +385,16 @@ class _Series:
     ) -> Event:
         tz = self.tz
         rid_prop = occurrence.get("RECURRENCE-ID")
-        recurrence_id = _moment(rid_prop.dt, tz) if self.recurring and rid_prop is not None else None
+        recurrence_id = to_moment(rid_prop.dt, tz) if self.recurring and rid_prop is not None else None
         rid_key = None if recurrence_id is None else format_recurrence_id(recurrence_id)
         source = self.overrides.get(rid_key or "") or self.master or occurrence
-        start = _moment(_dt(occurrence, "DTSTART"), tz)
+        start = to_moment(time_value(occurrence, "DTSTART"), tz)
         end: Moment | None = None
         if "DTEND" in source or "DURATION" in source:
             if "DTEND" in occurrence:
-                end = _moment(_dt(occurrence, "DTEND"), tz)
+                end = to_moment(time_value(occurrence, "DTEND"), tz)
             elif "DURATION" in occurrence:
-                end = start + _dt(occurrence, "DURATION")
+                end = start + time_value(occurrence, "DURATION")
         organizer = occurrence.get("ORGANIZER")
         description = _text(occurrence, "DESCRIPTION")
         records = [c for c in (self.master, source) if c is not None]

@@ -51,7 +51,17 @@ class SettledGroup:
 
 # The modules whose code decides what a sync writes: a change to any of them (a new reminder wording,
 # an installed update that kept the version number) must not be hidden by a settled state.
-DECIDING_MODULES = ("model", "detect", "decision", "plan", "reconcile", "text", "ical", "ical_marks")
+DECIDING_MODULES = (
+    "model",
+    "detect",
+    "decision",
+    "plan",
+    "reconcile",
+    "text",
+    "ical",
+    "ical_checks",
+    "ical_marks",
+)
 
 
 def _program_digest() -> str:
