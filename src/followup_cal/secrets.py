@@ -106,13 +106,8 @@ def _from_keyring(calendar: str, username: str) -> str:
 
 def warn_if_readable_by_others(path: Path) -> str | None:
     """A warning when ``path`` (a file holding secrets) can be read by its group or by other users."""
-    if os.name != "posix":
-        return None  # Windows has no such mode bits; its ACLs are another matter.
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return None
-    if mode & 0o077 == 0:
+    mode = _mode_open_to_others(path)
+    if mode is None:
         return None
     return f"{path} holds secrets but other users can read it (mode {mode:04o}): run `chmod 600 {path}`."
 
@@ -122,15 +117,22 @@ def config_warning(path: Path, settings: Settings) -> str | None:
     get a password, and where the password lives) and other users can read or change the file."""
     if not any(cal.options.get("password_command") for cal in settings.calendars.values()):
         return None
-    if os.name != "posix":
-        return None
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return None
-    if mode & 0o077 == 0:
+    mode = _mode_open_to_others(path)
+    if mode is None:
         return None
     return (
         f"{path} names a password_command but other users can read or change it (mode {mode:04o}): "
         f"run `chmod 600 {path}`."
     )
+
+
+def _mode_open_to_others(path: Path) -> int | None:
+    """The permission bits of ``path`` when its group or other users have any access to it; None when
+    they have none or the file cannot be looked at."""
+    if os.name != "posix":
+        return None  # Windows has no such mode bits; its ACLs are another matter.
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
