@@ -198,10 +198,7 @@ def seed_radicale(radicale: RadicaleServer, user: str, interviews: int = INTERVI
     :func:`copy_of_seed` makes each test calendar a copy of it."""
     radicale.make_calendar(user, "seed")
     for name, data in seed_objects(interviews).items():
-        status, _, _ = radicale.request(
-            "PUT", f"/{user}/seed/{name}", data, headers={"Content-Type": "text/calendar"}
-        )
-        assert status == 201, name
+        assert radicale.put_ics(f"/{user}/seed/{name}", data) == 201, name
     return radicale.storage / "collections" / "collection-root" / user / "seed"
 
 

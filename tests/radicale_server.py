@@ -70,6 +70,12 @@ class RadicaleServer:
         except urllib.error.HTTPError as failure:
             return failure.code, dict(failure.headers.items()), failure.read()
 
+    def put_ics(self, path: str, body: bytes, *, user: str | None = None) -> int:
+        """PUTs an iCalendar object at ``path`` (a path, or a URL on this server); returns the status."""
+        path = path.removeprefix(self.root.rstrip("/"))
+        status, _, _ = self.request("PUT", path, body, user=user, headers={"Content-Type": "text/calendar"})
+        return status
+
     def make_calendar(
         self, user: str, slug: str, display_name: str = "", components: tuple[str, ...] = ("VEVENT",)
     ) -> str:

@@ -37,18 +37,10 @@ def config_for(tmp_path: Path, url: str, *, more: str = "") -> Path:
     return config
 
 
-def put_fixture(radicale: RadicaleServer, calendar_url: str) -> None:
-    path = calendar_url.removeprefix(radicale.root.rstrip("/")) + "screen.ics"
-    body = (FIXTURES / "future_phone_screen.ics").read_bytes()
-    status, _, _ = radicale.request(
-        "PUT", path, body, user="alice", headers={"Content-Type": "text/calendar"}
-    )
-    assert status == 201
-
-
 def test_sync_twice_against_radicale(radicale: RadicaleServer, tmp_path: Path) -> None:
     url = radicale.make_calendar("alice", "cli-sync", "Work")
-    put_fixture(radicale, url)
+    screen = (FIXTURES / "future_phone_screen.ics").read_bytes()
+    assert radicale.put_ics(url + "screen.ics", screen, user="alice") == 201
     config = config_for(tmp_path, url)
     code, stdout, stderr = invoke(config, "-vv", "sync", env={"DAV_PW": SECRET})
     assert code == 0, stderr

@@ -346,10 +346,7 @@ def test_hostile_events_on_radicale(radicale: RadicaleServer) -> None:
     for index, name in enumerate(["normal.ics", *RADICALE_CASES]):
         data = NORMAL if name == "normal.ics" else (HOSTILE / name).read_bytes()
         data = data.replace(UNPARSABLE_FOR_RADICALE, b"")
-        status, _, _ = radicale.request(
-            "PUT", f"{path}item-{index}.ics", data, user="alice", headers={"Content-Type": "text/calendar"}
-        )
-        if status == 201:
+        if radicale.put_ics(f"{path}item-{index}.ics", data, user="alice") == 201:
             accepted.append(name)
     assert {
         "normal.ics",

@@ -53,12 +53,8 @@ def interview_ics(uid: str, days_ahead: int = 3) -> bytes:
 
 
 def put_interview(radicale: RadicaleServer, user: str, calendar: str, name: str) -> None:
-    status, _, _ = radicale.request(
-        "PUT",
-        f"/{user}/{calendar}/{name}.ics",
-        interview_ics(f"{name}@example.com"),
-        user=user,
-        headers={"Content-Type": "text/calendar"},
+    status = radicale.put_ics(
+        f"/{user}/{calendar}/{name}.ics", interview_ics(f"{name}@example.com"), user=user
     )
     assert status == 201
 

@@ -129,18 +129,10 @@ def caldav_config(tmp_path: Path, url: str, source: str) -> Path:
     return config
 
 
-def put_interview(radicale: RadicaleServer, url: str) -> None:
-    path = url.removeprefix(radicale.root.rstrip("/")) + "screen.ics"
-    body = (FIXTURES / "future_phone_screen.ics").read_bytes()
-    status, _, _ = radicale.request(
-        "PUT", path, body, user="alice", headers={"Content-Type": "text/calendar"}
-    )
-    assert status == 201
-
-
 def test_caldav_password_never_printed(radicale: RadicaleServer, tmp_path: Path) -> None:
     url = radicale.make_calendar("alice", "leaks", "Work")
-    put_interview(radicale, url)
+    screen = (FIXTURES / "future_phone_screen.ics").read_bytes()
+    assert radicale.put_ics(url + "screen.ics", screen, user="alice") == 201
     config = caldav_config(tmp_path, url, 'password_env = "DAV_PW"')
     secrets = forms(PASSWORD, "alice") | forms(WRONG_PASSWORD, "alice")
     outputs = []
