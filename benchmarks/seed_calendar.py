@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# The tests' Radicale helpers (tests/radicale_server.py) find a free port and stop the server here too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from radicale_server import free_port, stop_process
+
 USER = "alice"
 PASSWORD = "bench-password"
 CALENDAR = "work"
@@ -188,13 +192,6 @@ def copy_storage(source: Path, target: Path) -> None:
         lock.unlink()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Radicale:
     """Radicale on 127.0.0.1 and a free port, htpasswd (plain) authentication for USER, and fsync
     turned off (``_filesystem_fsync``): the benchmark measures the client, not the disk."""
@@ -238,10 +235,4 @@ class Radicale:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
