@@ -10,17 +10,15 @@ none of them.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import AuthenticationError, BackendError, UsageError
+from .secrets import write_private_file
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -111,21 +109,8 @@ def refresh_credentials(credentials: Credentials, *, calendar_name: str | None =
 
 def save_credentials(credentials: Credentials, token_file: Path) -> None:
     """Writes the authorized-user JSON atomically, readable by the user only (mode 0600)."""
-    path = token_file.expanduser()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     data: str = credentials.to_json()  # type: ignore[no-untyped-call]
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    write_private_file(token_file.expanduser(), data)
 
 
 def run_oauth_flow(

@@ -1,4 +1,5 @@
-"""Resolves a calendar's password from the place its configuration names.
+"""Resolves a calendar's password from the place its configuration names, and keeps the files that hold
+secrets (the config, a Google token) private: written with mode 0600, warned about when others can read them.
 
 A password comes from an environment variable, a command's output or the system keyring; never from the
 configuration file or the command line. No message here ever contains a password or a command's output.
@@ -6,9 +7,11 @@ configuration file or the command line. No message here ever contains a password
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 from .errors import ConfigError
@@ -102,6 +105,27 @@ def _from_keyring(calendar: str, username: str) -> str:
             f"store it with `keyring set {KEYRING_SERVICE} {username}`."
         )
     return str(password)
+
+
+def write_private_file(path: Path, text: str, *, overwrite: bool = True) -> None:
+    """Writes ``text`` to ``path`` atomically (a temporary file beside it, synced, then renamed), with mode
+    0600 (a folder it creates gets 0700). Without ``overwrite`` an existing file is never replaced, even
+    one created a moment ago: FileExistsError."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the file exists
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # already gone after a replace
 
 
 def warn_if_readable_by_others(path: Path) -> str | None:

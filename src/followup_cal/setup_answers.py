@@ -6,12 +6,9 @@ system keyring (service ``followup-cal``, the username as key: where ``secrets``
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import ConfigError, UsageError
+from .secrets import write_private_file
 
 if TYPE_CHECKING:
     from .calendar_access import CalendarAccess
@@ -158,26 +156,12 @@ def render_config(
 
 def write_config(path: Path, text: str, *, overwrite: bool) -> None:
     """Writes ``text`` atomically with mode 0600; without ``overwrite`` never replaces an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if the file exists, even one created a moment ago
-            except FileExistsError:
-                raise UsageError(
-                    f"{path} already exists: pass --force to overwrite it, or --config PATH for another file"
-                ) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        write_private_file(path, text, overwrite=overwrite)
+    except FileExistsError:
+        raise UsageError(
+            f"{path} already exists: pass --force to overwrite it, or --config PATH for another file"
+        ) from None
 
 
 def keyring_problem() -> str | None:
