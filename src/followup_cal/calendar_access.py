@@ -56,30 +56,21 @@ def caldav_calendars(
 
 def google_calendars(credentials: Any, api_endpoint: str | None) -> list[CalendarAccess]:
     """Every calendar in the account's calendar list, with its access role."""
-    from .backends.google import build_service
+    from .backends.google import calendar_list
 
-    service = build_service(credentials, api_endpoint)
     found: list[CalendarAccess] = []
-    page_token: str | None = None
-    try:
-        while True:
-            page = _google_call(service.calendarList().list(pageToken=page_token).execute)
-            for entry in page.get("items", []):
-                role = str(entry.get("accessRole", ""))
-                found.append(
-                    CalendarAccess(
-                        str(entry.get("summaryOverride") or entry.get("summary") or entry["id"]),
-                        str(entry["id"]),
-                        role in WRITER_ROLES,
-                        f"your access role is {role or 'not reported'}",
-                        bool(entry.get("primary")),
-                    )
-                )
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                return found
-    finally:
-        service.close()
+    for entry in calendar_list(credentials, api_endpoint, lambda request: _google_call(request.execute)):
+        role = str(entry.get("accessRole", ""))
+        found.append(
+            CalendarAccess(
+                str(entry.get("summaryOverride") or entry.get("summary") or entry["id"]),
+                str(entry["id"]),
+                role in WRITER_ROLES,
+                f"your access role is {role or 'not reported'}",
+                bool(entry.get("primary")),
+            )
+        )
+    return found
 
 
 def _google_call(request: Any) -> Any:

@@ -395,17 +395,28 @@ def build_service(credentials: Any, api_endpoint: str | None = None, timeout: fl
 
 def list_calendars(credentials: Any, api_endpoint: str | None = None) -> list[tuple[str, str, bool]]:
     """``(calendar_id, name, primary)`` of every calendar the account sees, for ``auth google`` to show."""
+    return [
+        (entry["id"], entry.get("summary", ""), bool(entry.get("primary")))
+        for entry in calendar_list(credentials, api_endpoint)
+    ]
+
+
+def calendar_list(
+    credentials: Any, api_endpoint: str | None = None, execute: Callable[[Any], Json] | None = None
+) -> list[Json]:
+    """Every entry of the account's calendar list, all pages. ``execute`` sends one page's request
+    (default: with the client library's own 3 retries)."""
     service = build_service(credentials, api_endpoint)
-    found: list[tuple[str, str, bool]] = []
+    entries: list[Json] = []
     page_token: str | None = None
     try:
         while True:
-            page = service.calendarList().list(pageToken=page_token).execute(num_retries=3)
-            for entry in page.get("items", []):
-                found.append((entry["id"], entry.get("summary", ""), bool(entry.get("primary"))))
+            request = service.calendarList().list(pageToken=page_token)
+            page = execute(request) if execute is not None else request.execute(num_retries=3)
+            entries.extend(page.get("items", []))
             page_token = page.get("nextPageToken")
             if not page_token:
-                return found
+                return entries
     finally:
         service.close()
 
