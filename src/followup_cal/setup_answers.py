@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import ConfigError, UsageError
-from .secrets import write_private_file
 
 if TYPE_CHECKING:
     from .calendar_access import CalendarAccess
@@ -156,6 +155,8 @@ def render_config(
 
 def write_config(path: Path, text: str, *, overwrite: bool) -> None:
     """Writes ``text`` atomically with mode 0600; without ``overwrite`` never replaces an existing file."""
+    from .secrets import write_private_file  # here: secrets loads redact, which `--help` does without
+
     try:
         write_private_file(path, text, overwrite=overwrite)
     except FileExistsError:
