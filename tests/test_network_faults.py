@@ -110,6 +110,31 @@ def assert_one_line_naming(done: Finished, calendar: str) -> None:
     assert f"'{calendar}'" in lines[0] and "Traceback" not in done.stderr
 
 
+def sync_through_transient_faults(proxy: FaultProxy, config: Path) -> None:
+    """The sync retries faults of every transient kind and finishes."""
+    proxy.reset(transient_plan())
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert done.code == 0, done.stderr
+    assert set(proxy.injected) == set(TRANSIENT_KINDS), proxy.injected
+
+
+def sync_through_persistent_fault(
+    proxy: FaultProxy, config: Path, kind: str, path_part: str, name: str
+) -> None:
+    """The sync fails the calendar ``name`` (whose requests hold ``path_part``) with one line."""
+    proxy.reset(persistent_plan(kind, path_part))
+    assert_one_line_naming(run_sync(config, FAST_NETWORK_ENV), name)
+    assert proxy.injected[kind] >= 1
+
+
+def healthy_sync(proxy: FaultProxy, config: Path) -> Finished:
+    """A sync with the faults over; it succeeds."""
+    proxy.reset()
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert done.code == 0, done.stderr
+    return done
+
+
 def assert_same(final: Snapshot, reference: Snapshot, seeded_user_events: dict[str, object]) -> None:
     assert final.duplicates == 0
     assert final.user_events == seeded_user_events
@@ -166,13 +191,9 @@ def test_caldav_transient_faults_are_retried(
     url = copy_of_seed(radicale, seed_folder, "transient")
     config = tmp_path / "config.toml"
     config.write_text(config_text({"work": proxy.url(url)}))
-    proxy.reset(transient_plan())
-    done = run_sync(config, FAST_NETWORK_ENV)
-    assert done.code == 0, done.stderr
-    assert set(proxy.injected) == set(TRANSIENT_KINDS), proxy.injected
+    sync_through_transient_faults(proxy, config)
     assert_same(radicale_snapshot(radicale, url), reference, seeded.user_events)
-    proxy.reset()
-    assert (run_sync(config, FAST_NETWORK_ENV).stdout, proxy.writes) == ("", 0)
+    assert (healthy_sync(proxy, config).stdout, proxy.writes) == ("", 0)
 
 
 @pytest.mark.parametrize("kind", PERSISTENT_KINDS)
@@ -189,17 +210,12 @@ def test_caldav_persistent_fault_fails_one_calendar_then_converges(
     healthy = copy_of_seed(radicale, seed_folder, f"healthy-{kind}")
     config = tmp_path / "config.toml"
     config.write_text(config_text({"work": proxy.url(failing), "home": proxy.url(healthy)}))
-    proxy.reset(persistent_plan(kind, f"/persistent-{kind}/"))
-    done = run_sync(config, FAST_NETWORK_ENV)
-    assert_one_line_naming(done, "work")
-    assert proxy.injected[kind] >= 1
+    sync_through_persistent_fault(proxy, config, kind, f"/persistent-{kind}/", "work")
     assert_same(radicale_snapshot(radicale, healthy), reference, seeded.user_events)
     interrupted = radicale_snapshot(radicale, failing)
     assert interrupted.duplicates == 0 and interrupted.user_events == seeded.user_events
 
-    proxy.reset()
-    again = run_sync(config, FAST_NETWORK_ENV)
-    assert again.code == 0, again.stderr
+    healthy_sync(proxy, config)
     assert_same(radicale_snapshot(radicale, failing), reference, seeded.user_events)
 
 
@@ -272,13 +288,9 @@ def test_google_transient_faults_are_retried(
 ) -> None:
     endpoint = google_proxy.root + "calendar/v3/"
     config = google_config(tmp_path, standin, {"gmail": ("transient", endpoint)})
-    google_proxy.reset(transient_plan())
-    done = run_sync(config, FAST_NETWORK_ENV)
-    assert done.code == 0, done.stderr
-    assert set(google_proxy.injected) == set(TRANSIENT_KINDS), google_proxy.injected
+    sync_through_transient_faults(google_proxy, config)
     assert_same_on_google(google_snapshot(standin.events("transient")), google_reference)
-    google_proxy.reset()
-    assert (run_sync(config, FAST_NETWORK_ENV).stdout, google_proxy.writes) == ("", 0)
+    assert (healthy_sync(google_proxy, config).stdout, google_proxy.writes) == ("", 0)
 
 
 @pytest.mark.parametrize("kind", PERSISTENT_KINDS)
@@ -294,16 +306,11 @@ def test_google_persistent_fault_fails_one_calendar_then_converges(
     config = google_config(
         tmp_path, standin, {"gmail": (calendar_id, endpoint), "other": ("healthy", standin.api_endpoint)}
     )
-    google_proxy.reset(persistent_plan(kind, f"/calendars/{calendar_id}/"))
-    done = run_sync(config, FAST_NETWORK_ENV)
-    assert_one_line_naming(done, "gmail")
-    assert google_proxy.injected[kind] >= 1
+    sync_through_persistent_fault(google_proxy, config, kind, f"/calendars/{calendar_id}/", "gmail")
     assert_same_on_google(google_snapshot(standin.events("healthy")), google_reference)
     assert google_snapshot(standin.events(calendar_id)).duplicates == 0
 
-    google_proxy.reset()
-    again = run_sync(config, FAST_NETWORK_ENV)
-    assert again.code == 0, again.stderr
+    healthy_sync(google_proxy, config)
     assert_same_on_google(google_snapshot(standin.events(calendar_id)), google_reference)
 
 
