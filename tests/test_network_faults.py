@@ -18,6 +18,7 @@ import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,17 @@ def injected() -> Iterator[dict[str, Counter[str]]]:
     print("\n" + "\n".join(lines))
 
 
-def tally(totals: dict[str, Counter[str]], request: pytest.FixtureRequest, proxy: FaultProxy) -> None:
+@contextmanager
+def tallied_proxy(
+    root: str, totals: dict[str, Counter[str]], request: pytest.FixtureRequest
+) -> Iterator[FaultProxy]:
+    """A fault proxy in front of ``root``; what it injected is added to ``totals`` under the test's kind."""
+    proxy = FaultProxy(root, stall_seconds=STALL_SECONDS)
+    yield proxy
     backend = "google" if "google" in request.node.name else "caldav"
     how = "transient" if "transient" in request.node.name else "persistent"
     totals.setdefault(f"{backend} {how}", Counter()).update(proxy.injected)
+    proxy.close()
 
 
 def transient_plan() -> Plan:
@@ -160,10 +168,8 @@ def seed_folder(radicale: RadicaleServer) -> Path:
 def proxy(
     radicale: RadicaleServer, injected: dict[str, Counter[str]], request: pytest.FixtureRequest
 ) -> Iterator[FaultProxy]:
-    server = FaultProxy(radicale.root, stall_seconds=STALL_SECONDS)
-    yield server
-    tally(injected, request, server)
-    server.close()
+    with tallied_proxy(radicale.root, injected, request) as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="module")
@@ -237,10 +243,8 @@ def standin() -> Iterator[GoogleStandin]:
 def google_proxy(
     standin: GoogleStandin, injected: dict[str, Counter[str]], request: pytest.FixtureRequest
 ) -> Iterator[FaultProxy]:
-    server = FaultProxy(standin.url, stall_seconds=STALL_SECONDS)
-    yield server
-    tally(injected, request, server)
-    server.close()
+    with tallied_proxy(standin.url, injected, request) as proxy:
+        yield proxy
 
 
 def google_config(tmp_path: Path, standin: GoogleStandin, calendars: dict[str, tuple[str, str]]) -> Path:
