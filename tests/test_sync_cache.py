@@ -389,12 +389,14 @@ def _logged_in_store(server: RadicaleServer, url: str, login: str | None) -> Cal
     return CallbackStore(hrefs, lambda href: call("GET", href), put, remove)
 
 
-def test_the_fingerprint_covers_the_code_that_decides() -> None:
-    """A new reminder wording must not hide behind a settled state: every deciding module is hashed."""
+def test_the_fingerprint_covers_the_whole_program() -> None:
+    """A new reminder wording must not hide behind a settled state: every source file is hashed."""
     from followup_cal import sync_state
 
-    folder = Path(sync_state.__file__).parent
-    assert all((folder / f"{name}.py").is_file() for name in sync_state.DECIDING_MODULES)
+    names = {
+        path.relative_to(Path(sync_state.__file__).parent).as_posix() for path in sync_state.program_files()
+    }
+    assert {"text.py", "ical.py", "ical_checks.py", "backends/google_items.py", "sync_state.py"} <= names
 
 
 def test_a_new_process_learns_the_sync_token_with_its_first_look(
