@@ -35,20 +35,15 @@ from followup_cal.backends.memory import MemoryBackend
 from followup_cal.model import Kind
 from followup_cal.sync import RunReport, run
 from scenarios import NOW, TZ, World, local
+from user_expectations import UserExpectations
 
 TITLES = ["Phone screen", "Technical interview", "Hiring manager call", "Final round"]
 DOMAINS = ["acme.example", "globex.example", "gmail.com"]
 NOTES = ["#offer", "decision: in 2 weeks", "they decide by Friday", "#not-interview", "nice chat"]
-TAG_PREFIXES = (b"CATEGORIES:Interview", b"X-FOLLOWUP-CAL-ISSUED")
 EXAMPLES = 50
 STEPS = 40
 
 TOTALS: Counter[str] = Counter()
-
-
-def without_tag_lines(component_text: bytes) -> list[bytes]:
-    unfolded = component_text.replace(b"\r\n ", b"").split(b"\r\n")
-    return [line for line in unfolded if not line.startswith(TAG_PREFIXES)]
 
 
 class FaultMachine(RuleBasedStateMachine):
@@ -61,10 +56,7 @@ class FaultMachine(RuleBasedStateMachine):
         )
         self.backend = FaultyBackend(memory, self._edit_during_write)
         self.world = World(self.backend, self.user, now=NOW)  # type: ignore[arg-type]
-        self.interviews: list[str] = []
-        self.others: list[str] = []
-        self.expected_user_text: dict[str, list[bytes]] = {}
-        self.edited_reminders: dict[str, bytes] = {}
+        self.expect = UserExpectations(self.user)
         self.counter = 0
         self.checked_after: Counter[str] = Counter()  # the faults injected when faults_stop last ran
         TOTALS["examples"] += 1
@@ -75,18 +67,15 @@ class FaultMachine(RuleBasedStateMachine):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _remember(self, uid: str) -> None:
-        self.expected_user_text[uid] = [c.to_ical() for c in self.user.components(uid)]
-
     def _edit_during_write(self, href: str) -> None:
         """A user edit of the object a write is about to change (its etag moves under the write)."""
         [uid] = ical.uids_in(self.memory.get_raw(href))
-        if uid in self.expected_user_text:
+        if uid in self.expect.user_text:
             self.user.append_notes(uid, "Edited on the phone while followup-cal was writing.")
-            self._remember(uid)
+            self.expect.remember(uid)
         else:
             self.user.set(uid, "SUMMARY", "renamed on the phone during a sync")
-            self.edited_reminders[uid] = self.user.components(uid)[0].to_ical()
+            self.expect.reminder_edited(uid)
 
     def _sync(self) -> tuple[RunReport, list[str]]:
         lines: list[str] = []
@@ -110,17 +99,14 @@ class FaultMachine(RuleBasedStateMachine):
             start = local(30, hour) + timedelta(days=day - 2 + 2 * index)
             summary = "Lunch with Sam" if other else f"{title} - {domain}"
             self.user.add(uid, summary, start, start + timedelta(hours=1), organizer=(f"hr@{domain}", "HR"))
-            (self.others if other else self.interviews).append(uid)
-            self._remember(uid)
+            self.expect.added(uid, interview=not other)
 
-    @precondition(lambda self: self.interviews)
+    @precondition(lambda self: self.expect.interviews)
     @rule(data=st.data(), change=st.sampled_from(["move", "note", "cancel", "delete"]))
     def edit_interview(self, data: st.DataObject, change: str) -> None:
-        uid = data.draw(st.sampled_from(self.interviews))
+        uid = data.draw(st.sampled_from(self.expect.interviews))
         if change == "delete":
-            self.user.delete(uid)
-            self.interviews.remove(uid)
-            del self.expected_user_text[uid]
+            self.expect.delete_interview(uid)
             return
         if change == "move":
             self.user.move(uid, timedelta(hours=data.draw(st.integers(-30, 60))))
@@ -128,7 +114,7 @@ class FaultMachine(RuleBasedStateMachine):
             self.user.append_notes(uid, data.draw(st.sampled_from(NOTES)))
         else:
             self.user.cancel(uid)
-        self._remember(uid)
+        self.expect.remember(uid)
 
     @rule(data=st.data(), change=st.sampled_from(["delete", "rename", "move"]))
     def edit_reminder(self, data: st.DataObject, change: str) -> None:
@@ -136,15 +122,7 @@ class FaultMachine(RuleBasedStateMachine):
         if not reminders:
             return
         uid = data.draw(st.sampled_from(reminders))
-        if change == "delete":
-            self.user.delete(uid)
-            self.edited_reminders.pop(uid, None)
-            return
-        if change == "rename":
-            self.user.set(uid, "SUMMARY", "in my own words")
-        else:
-            self.user.move(uid, timedelta(hours=2))
-        self.edited_reminders[uid] = self.user.components(uid)[0].to_ical()
+        self.expect.edit_reminder(uid, change, summary="in my own words", shift=timedelta(hours=2))
 
     @rule(hours=st.integers(1, 48))
     def time_passes(self, hours: int) -> None:
@@ -194,17 +172,7 @@ class FaultMachine(RuleBasedStateMachine):
         reminders = self.world.reminders()  # asserts at most one reminder per (source, kind)
         assert all(kind in Kind for _source, kind in reminders)
         stored = self._stored()
-        # No user event altered but for the tag.
-        for uid, expected in self.expected_user_text.items():
-            actual = stored.get(uid)
-            if uid in self.others:
-                assert actual == expected
-            else:
-                assert actual is not None
-                assert [without_tag_lines(a) for a in actual] == [without_tag_lines(e) for e in expected]
-        # No reminder the user edited altered.
-        for uid, text in self.edited_reminders.items():
-            assert stored.get(uid) == [text]
+        self.expect.check(lambda uid: stored.get(uid, []))
 
 
 def test_syncs_survive_injected_faults() -> None:
