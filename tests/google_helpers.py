@@ -1,11 +1,11 @@
 """Helpers for the tests that talk to the Google stand-in (tests/google_standin.py): credentials and token
-files it accepts, a google backend built on it, a client-secrets file for the OAuth flow, and interviews
-added as another Google client would add them."""
+files it accepts, a google backend built on it, a client-secrets file for the OAuth flow, Google's shapes
+of times and attendee answers, and interviews added as another Google client would add them."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,13 @@ REVOKED_LINE = (
     "Google access for calendar 'gmail' was revoked or expired: run `followup-cal auth google` again"
 )
 RECRUITER_CALL_START = datetime(2030, 6, 5, 10, tzinfo=timezone(timedelta(hours=2)))
+# iCalendar PARTSTAT -> Google's attendee responseStatus
+PARTSTATS = {
+    "ACCEPTED": "accepted",
+    "DECLINED": "declined",
+    "TENTATIVE": "tentative",
+    "NEEDS-ACTION": "needsAction",
+}
 
 
 def credentials_for(standin: GoogleStandin, token: str | None = ACCESS_TOKEN) -> Credentials:
@@ -43,6 +50,14 @@ def make_backend(
         api_endpoint=standin.api_endpoint,
         **options,
     )
+
+
+def google_time(moment: datetime | date) -> dict[str, str]:
+    """A start or end time as Google writes it (with the zone's name when it has one)."""
+    if isinstance(moment, datetime):
+        zone = getattr(moment.tzinfo, "key", None)
+        return {"dateTime": moment.isoformat(), **({"timeZone": zone} if zone else {})}
+    return {"date": moment.isoformat()}
 
 
 def write_token(path: Path, standin: GoogleStandin, *, expired: bool) -> None:
