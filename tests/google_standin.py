@@ -3,7 +3,8 @@
 A threaded ``http.server`` on 127.0.0.1 and a free port that follows the documented behaviour of
 events.list/get/insert/patch/update/delete/instances, calendarList.list and the OAuth token endpoint:
 paging (``maxResults``/``nextPageToken``), ``singleEvents`` expansion of simple RRULEs (DAILY/WEEKLY with
-COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>``, ``showDeleted``,
+COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>`` (tests/google_recurrence.py
+does the expansion and the event times), ``showDeleted``,
 ``iCalUID``, ``syncToken`` (410 when no longer valid), client-chosen base32hex ids (409 when taken, also by
 a deleted event), ``If-Match`` etags (412), deletions kept as ``cancelled`` tombstones, etags that change
 on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx).
@@ -16,16 +17,15 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-Json = dict[str, Any]
+from google_recurrence import EventTimes, Json, original_start, parse_moment, parse_start
 
 BASE32HEX = frozenset("0123456789abcdefghijklmnopqrstuv")
 DEFAULT_PAGE_SIZE = 250
@@ -138,6 +138,10 @@ class GoogleStandin:
     @property
     def token_uri(self) -> str:
         return self.url + "token"
+
+    @property
+    def times(self) -> EventTimes:
+        return EventTimes(self.timezone)
 
     # -- test helpers -------------------------------------------------------------------------------
 
@@ -345,7 +349,7 @@ class GoogleStandin:
             except ValueError:
                 original = None
             if original is not None:
-                for instance in self._expand_at(calendar_id, master, original):
+                for instance in self.times.expand_at(master, calendar.events, original):
                     if instance["id"] == event_id:
                         return instance
         raise ApiError(404, "notFound", "Not Found")
@@ -388,86 +392,6 @@ class GoogleStandin:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _bounds(self, event: Json) -> tuple[datetime, datetime]:
-        start = self._instant(event["start"])
-        end = self._instant(event["end"]) if "end" in event else start
-        return start, end
-
-    def _instant(self, value: Json) -> datetime:
-        if "dateTime" in value:
-            return datetime.fromisoformat(value["dateTime"])
-        return datetime.combine(date.fromisoformat(value["date"]), time(0), self.timezone)
-
-    def _expand(
-        self, calendar_id: str, master: Json, lo: datetime | None, hi: datetime | None
-    ) -> Iterator[Json]:
-        """The instances of a series whose original start lies in ``[lo, hi)``; an exception stored under
-        the instance id replaces the generated instance."""
-        stored = self._calendars[calendar_id].events
-        start_value = master["start"]
-        first: datetime | date
-        if "dateTime" in start_value:
-            first = datetime.fromisoformat(start_value["dateTime"])
-            if start_value.get("timeZone"):
-                first = first.astimezone(ZoneInfo(start_value["timeZone"]))
-        else:
-            first = date.fromisoformat(start_value["date"])
-        duration = self._instant(master["end"]) - self._instant(master["start"])
-        for original in expand_starts(first, master.get("recurrence", []), lo, hi, self._as_instant):
-            instance = self._instance(master, original, duration)
-            exception = stored.get(instance["id"])
-            yield copy.deepcopy(exception) if exception is not None else instance
-
-    def _expand_overlapping(
-        self, calendar_id: str, master: Json, lo: datetime | None, hi: datetime | None
-    ) -> list[Json]:
-        duration = self._instant(master["end"]) - self._instant(master["start"])
-        if hi is None:
-            hi = self._instant(master["start"]) + timedelta(days=730)
-        start_lo = lo - duration - timedelta(days=1) if lo is not None else None
-        return [i for i in self._expand(calendar_id, master, start_lo, hi) if self._overlaps(i, lo, hi)]
-
-    def _expand_at(self, calendar_id: str, master: Json, original: datetime | date) -> list[Json]:
-        instant = self._as_instant(original)
-        return list(self._expand(calendar_id, master, instant, instant + timedelta(seconds=1)))
-
-    def _as_instant(self, value: datetime | date) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        return datetime.combine(value, time(0), self.timezone)
-
-    @staticmethod
-    def _instance(master: Json, original: datetime | date, duration: timedelta) -> Json:
-        instance = copy.deepcopy(master)
-        instance.pop("recurrence", None)
-        if isinstance(original, datetime):
-            rid = original.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-            zone = master["start"].get("timeZone")
-            when: Json = {"dateTime": original.isoformat(), **({"timeZone": zone} if zone else {})}
-            end_zone = master["end"].get("timeZone")
-            end: Json = {
-                "dateTime": (original + duration).isoformat(),
-                **({"timeZone": end_zone} if end_zone else {}),
-            }
-        else:
-            rid = original.strftime("%Y%m%d")
-            when = {"date": original.isoformat()}
-            end = {"date": (original + timedelta(days=duration.days)).isoformat()}
-        instance.update(
-            id=f"{master['id']}_{rid}",
-            recurringEventId=master["id"],
-            originalStartTime=when,
-            start=copy.deepcopy(when),
-            end=end,
-        )
-        return instance
-
-    def _overlaps(self, event: Json, lo: datetime | None, hi: datetime | None) -> bool:
-        start, end = self._bounds(event)
-        if end == start:
-            end = start + timedelta(seconds=1)
-        return (lo is None or end > lo) and (hi is None or start < hi)
-
     def _matching(self, calendar_id: str, query: dict[str, list[str]]) -> list[Json]:
         calendar = self._cal(calendar_id)
         single = _bool(query, "singleEvents")
@@ -483,22 +407,22 @@ class GoogleStandin:
             cancelled = event.get("status") == "cancelled"
             if "recurringEventId" in event:  # an exception of a series
                 # Listed as stored when not expanding; cancelled ones too (documented for showDeleted=false).
-                if not single and self._overlaps(event, lo, hi):
+                if not single and self.times.overlaps(event, lo, hi):
                     found.append(copy.deepcopy(event))
                 continue
             if event.get("recurrence") and single:
                 if cancelled:  # only the instances of a live series are listed
                     continue
-                for instance in self._expand_overlapping(calendar_id, event, lo, hi):
+                for instance in self.times.expand_overlapping(event, calendar.events, lo, hi):
                     if instance.get("status") != "cancelled" or show_deleted:
                         found.append(instance)
                 continue
             if cancelled and not show_deleted:
                 continue
-            if event.get("recurrence") or self._overlaps(event, lo, hi):
+            if event.get("recurrence") or self.times.overlaps(event, lo, hi):
                 found.append(copy.deepcopy(event))
         if _one(query, "orderBy") == "startTime":
-            found.sort(key=lambda e: (self._bounds(e)[0], e["id"]))
+            found.sort(key=lambda e: (self.times.bounds(e)[0], e["id"]))
         return found
 
     def _changed_since(self, calendar_id: str, token: str, query: dict[str, list[str]]) -> list[Json]:
@@ -528,7 +452,7 @@ class GoogleStandin:
                 and _bool(query, "singleEvents")
                 and event.get("status") != "cancelled"
             ):
-                found.extend(self._expand_overlapping(calendar_id, event, None, None))
+                found.extend(self.times.expand_overlapping(event, calendar.events, None, None))
             else:
                 found.append(copy.deepcopy(event))
         return found
@@ -567,6 +491,7 @@ class GoogleStandin:
 
     def _instances(self, calendar_id: str, event_id: str, query: dict[str, list[str]]) -> Json:
         master = self._stored_or_instance(calendar_id, event_id)
+        stored = self._cal(calendar_id).events
         if not master.get("recurrence"):
             raise ApiError(400, "invalid", "The event is not a recurring event.")
         show_deleted = _bool(query, "showDeleted")
@@ -574,14 +499,14 @@ class GoogleStandin:
         items: list[Json] = []
         if master.get("status") != "cancelled":
             if original_text:
-                original = _parse_start(original_text)
-                candidates = self._expand_at(calendar_id, master, original)
-                items = [i for i in candidates if _parse_original(i) == original]
+                original = parse_start(original_text)
+                candidates = self.times.expand_at(master, stored, original)
+                items = [i for i in candidates if original_start(i) == original]
             else:
                 time_min, time_max = _one(query, "timeMin"), _one(query, "timeMax")
                 lo = datetime.fromisoformat(time_min) if time_min else None
                 hi = datetime.fromisoformat(time_max) if time_max else None
-                items = self._expand_overlapping(calendar_id, master, lo, hi)
+                items = self.times.expand_overlapping(master, stored, lo, hi)
             items = [i for i in items if show_deleted or i.get("status") != "cancelled"]
         return self._page(items, query, {})
 
@@ -639,84 +564,6 @@ class GoogleStandin:
         return document
 
 
-WEEKDAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
-MAX_OCCURRENCES = 5000
-
-
-def parse_moment(text: str, zone: Any = UTC) -> datetime | date:
-    """``YYYYMMDD`` -> date; ``YYYYMMDDTHHMMSS[Z]`` -> aware datetime (UTC with ``Z``, else ``zone``)."""
-    if len(text) == 8 and text.isdigit():
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    moment = datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")
-    return moment.replace(tzinfo=UTC if text.endswith("Z") else zone)
-
-
-def _rule_days(first_day: date, freq: str, interval: int, byday: list[int] | None) -> Iterator[date]:
-    if freq == "DAILY":
-        day = first_day
-        while True:
-            yield day
-            day += timedelta(days=interval)
-    elif freq == "WEEKLY":
-        weekdays = sorted(byday or [first_day.weekday()])
-        week = first_day - timedelta(days=first_day.weekday())
-        while True:
-            for weekday in weekdays:
-                day = week + timedelta(days=weekday)
-                if day >= first_day:
-                    yield day
-            week += timedelta(weeks=interval)
-    else:  # anything else is out of the stand-in's scope: the first occurrence only
-        yield first_day
-
-
-def expand_starts(
-    first: datetime | date,
-    recurrence: list[str],
-    lo: datetime | None,
-    hi: datetime | None,
-    to_instant: Callable[[datetime | date], datetime],
-) -> Iterator[datetime | date]:
-    """The original starts in ``[lo, hi)`` of a series starting at ``first`` with these RRULE/EXDATE
-    lines (DAILY/WEEKLY with INTERVAL, COUNT, UNTIL, BYDAY)."""
-    rule: dict[str, str] = {}
-    excluded: set[datetime | date] = set()
-    zone = first.tzinfo if isinstance(first, datetime) else UTC
-    for line in recurrence:
-        name, _, value = line.partition(":")
-        key, *params = name.split(";")
-        if key.upper() == "RRULE":
-            rule = dict(part.split("=", 1) for part in value.split(";") if "=" in part)
-        elif key.upper() == "EXDATE":
-            tzid = next((p.split("=", 1)[1] for p in params if p.upper().startswith("TZID=")), None)
-            for text in value.split(","):
-                moment = parse_moment(text, ZoneInfo(tzid) if tzid else zone)
-                excluded.add(to_instant(moment) if isinstance(moment, datetime) else moment)
-    freq = rule.get("FREQ", "")
-    interval = int(rule.get("INTERVAL", "1"))
-    count = int(rule["COUNT"]) if "COUNT" in rule else (None if rule else 1)
-    until = parse_moment(rule["UNTIL"]) if "UNTIL" in rule else None
-    byday = [WEEKDAYS[d[-2:]] for d in rule["BYDAY"].split(",")] if "BYDAY" in rule else None
-    first_day = first.date() if isinstance(first, datetime) else first
-    for emitted, day in enumerate(_rule_days(first_day, freq, interval, byday)):
-        if (count is not None and emitted >= count) or emitted >= MAX_OCCURRENCES:
-            return
-        occurrence: datetime | date = day
-        if isinstance(first, datetime):
-            occurrence = datetime.combine(day, first.time(), first.tzinfo)
-        instant = to_instant(occurrence)
-        if isinstance(until, datetime) and instant > until:
-            return
-        if isinstance(until, date) and not isinstance(until, datetime) and day > until:
-            return
-        if hi is not None and instant >= hi:
-            return
-        if (instant if isinstance(occurrence, datetime) else occurrence) in excluded:
-            continue
-        if lo is None or instant >= lo:
-            yield occurrence
-
-
 def _merge(target: Json, changes: Json) -> None:
     """Patch semantics: objects merge, arrays and scalars replace, ``null`` removes."""
     for key, value in changes.items():
@@ -726,19 +573,6 @@ def _merge(target: Json, changes: Json) -> None:
             _merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)
-
-
-def _parse_start(text: str) -> datetime | date:
-    if "T" in text:
-        return datetime.fromisoformat(text)
-    return date.fromisoformat(text)
-
-
-def _parse_original(event: Json) -> datetime | date:
-    value = event["originalStartTime"]
-    if "dateTime" in value:
-        return datetime.fromisoformat(value["dateTime"])
-    return date.fromisoformat(value["date"])
 
 
 class _Handler(BaseHTTPRequestHandler):
