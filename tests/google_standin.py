@@ -3,11 +3,11 @@
 A threaded ``http.server`` on 127.0.0.1 and a free port that follows the documented behaviour of
 events.list/get/insert/patch/update/delete/instances, calendarList.list and the OAuth token endpoint:
 paging (``maxResults``/``nextPageToken``), ``singleEvents`` expansion of simple RRULEs (DAILY/WEEKLY with
-COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>`` (tests/google_recurrence.py
-does the expansion and the event times), ``showDeleted``,
+COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>``, ``showDeleted``,
 ``iCalUID``, ``syncToken`` (410 when no longer valid), client-chosen base32hex ids (409 when taken, also by
 a deleted event), ``If-Match`` etags (412), deletions kept as ``cancelled`` tombstones, etags that change
-on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx).
+on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx). The expansion of
+recurring events and the event times are in tests/google_recurrence.py.
 
 The real google-api-python-client talks to it with ``client_options={"api_endpoint": standin.api_endpoint}``.
 """
