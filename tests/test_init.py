@@ -204,6 +204,7 @@ def test_several_calendars_and_no_choice_names_the_flag(radicale: RadicaleServer
     result = invoke(tmp_path / "config.toml", *flags)
     assert result.exit_code == 2
     assert "--calendar" in result.stderr and "Work" in result.stderr and "Follow-ups" in result.stderr
+    assert "pass --calendar to say which one holds your interviews" in result.stderr
     assert not (tmp_path / "config.toml").exists()
 
 

@@ -129,14 +129,16 @@ class Wizard:
         if wanted:
             hit = find_calendar(found, wanted)
             if hit is None:
-                raise UsageError(f"{flag} {wanted!r}: no such calendar{role}; the account has: {listing}")
+                raise UsageError(f"{flag} {wanted!r}: the account has no such calendar; it has: {listing}")
             return hit
         if len(found) == 1:
             return found[0]
         if not self.interactive:
             if default is not None:
                 return default
-            raise UsageError(f"the account has several calendars{role}: pass {flag} with one of: {listing}")
+            raise UsageError(
+                f"the account has several calendars: pass {flag} to say which one{role}, one of: {listing}"
+            )
         click.echo(f"Which calendar{role}?")
         index = self.choose(
             "Number", [f"{c.name}  <{c.address}>" for c in found], found.index(default or found[0])
