@@ -185,6 +185,7 @@ def test_missing_config_points_at_init(tmp_path: Path) -> None:
     assert result.exit_code == 2
     (line,) = lines_of(result.stdout, "config")
     assert line.startswith("FAIL") and "followup-cal init" in line
+    assert "--force" not in line  # there is nothing to overwrite
 
 
 def test_invalid_config(tmp_path: Path) -> None:

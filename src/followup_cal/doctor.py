@@ -61,7 +61,11 @@ def check_config(path: Path, report: Report) -> Settings | None:
     (with the system's zone), so the user sees every problem at once."""
     from .config import load_settings, parse_settings, system_timezone
 
-    fix_hint = "fix it, or write a new one with `followup-cal init --force`"
+    fix_hint = (
+        "fix it, or write a new one with `followup-cal init --force`"
+        if path.exists()
+        else "run `followup-cal init` to write one"
+    )
     raw = _raw_config(path) or {}
     zone = raw.get("timezone")
     zone_problem = None
