@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from followup_cal.backends.base import CalendarBackend, TracksChanges
-from followup_cal.errors import AlreadyExists, PreconditionFailed
-from followup_cal.model import (
+from followup_cal.core.model import (
     Event,
     Kind,
     MarkUpdate,
@@ -26,6 +25,7 @@ from followup_cal.model import (
     reminder_uid,
     source_key,
 )
+from followup_cal.errors import AlreadyExists, PreconditionFailed
 
 TZ = ZoneInfo("Europe/Berlin")
 WINDOW_START = datetime(2030, 3, 1, tzinfo=TZ)

@@ -27,8 +27,8 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from followup_cal.backends.memory import MemoryBackend
+from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
 from followup_cal.errors import BackendError, TransientError
-from followup_cal.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
 
 FAULTS = ("fail", "flaky", "race", "fail-hard", "ok")
 

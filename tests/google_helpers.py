@@ -12,7 +12,7 @@ from typing import Any
 from google.oauth2.credentials import Credentials
 
 from followup_cal.backends.google import GoogleBackend
-from followup_cal.google_auth import SCOPES, save_credentials
+from followup_cal.backends.google_auth import SCOPES, save_credentials
 from google_standin import ACCESS_TOKEN, REFRESH_TOKEN, GoogleStandin
 
 REVOKED_LINE = (

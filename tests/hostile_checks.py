@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import icalendar
 
-from followup_cal import ical_marks
-from followup_cal.model import PROP_FINGERPRINT, PROP_ISSUED, PROP_KIND, PROP_SOURCE
+from followup_cal.core.model import PROP_FINGERPRINT, PROP_ISSUED, PROP_KIND, PROP_SOURCE
+from followup_cal.ical import marks as ical_marks
 
 MAX_SECONDS = 10.0  # CPU seconds of this process: other work on a shared machine does not count
 MAX_WALL_SECONDS = 60.0  # elapsed, for a machine under load

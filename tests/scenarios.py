@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from calendar_user import CalendarUser
 from followup_cal.backends.base import CalendarBackend
-from followup_cal.model import Event, Kind
-from followup_cal.settings import CalendarSettings, Settings
-from followup_cal.sync import RunReport, run
-from followup_cal.sync_state import SyncCache
+from followup_cal.core.model import Event, Kind
+from followup_cal.core.settings import CalendarSettings, Settings
+from followup_cal.run.sync import RunReport, run
+from followup_cal.run.sync_state import SyncCache
 
 TZ = ZoneInfo("Europe/Berlin")
 ME = "me@example.com"

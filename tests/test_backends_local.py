@@ -13,13 +13,13 @@ import icalendar
 import pytest
 
 from backend_contract import TZ, BackendContract, BackendHarness, make_draft
-from followup_cal import ical_marks
 from followup_cal.backends.base import CalendarBackend
 from followup_cal.backends.icsfile import IcsFileBackend
 from followup_cal.backends.memory import MemoryBackend
 from followup_cal.backends.vdir import VdirBackend
+from followup_cal.core.model import Kind, MarkUpdate
 from followup_cal.errors import AlreadyExists, BackendError, PreconditionFailed
-from followup_cal.model import Kind, MarkUpdate
+from followup_cal.ical import marks as ical_marks
 
 
 def user_event_ical(

@@ -21,6 +21,8 @@ from backend_contract import BackendContract
 from calendar_user import CalendarUser, CallbackStore
 from dav_proxy import Fault, FlakyProxy
 from followup_cal.backends.caldav_backend import CaldavBackend, list_calendars
+from followup_cal.backends.http import RetryPolicy
+from followup_cal.core.model import Kind, MarkUpdate, ReminderDraft, reminder_uid, source_key
 from followup_cal.errors import (
     AlreadyExists,
     AuthenticationError,
@@ -28,9 +30,7 @@ from followup_cal.errors import (
     PreconditionFailed,
     TransientError,
 )
-from followup_cal.http import RetryPolicy
-from followup_cal.ical import uids_in
-from followup_cal.model import Kind, MarkUpdate, ReminderDraft, reminder_uid, source_key
+from followup_cal.ical.read import uids_in
 from radicale_server import RadicaleServer, free_port, running_radicale
 from scenarios import SyncScenarios, World
 from test_backends_local import user_event_ical, user_href

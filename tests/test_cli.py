@@ -11,7 +11,7 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
+from followup_cal.commands.cli import cli
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -151,7 +151,7 @@ def test_corpus_sync_never_crashes_and_leaves_non_interviews_alone(tmp_path: Pat
 def test_help_loads_no_backend_library() -> None:
     code = (
         "import sys\n"
-        "from followup_cal.cli import main\n"
+        "from followup_cal.commands.cli import main\n"
         "sys.argv = ['followup-cal', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "libraries = ('googleapiclient', 'caldav', 'icalendar', 'radicale', 'rich')\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
+from followup_cal.commands.cli import cli
 from radicale_server import RadicaleServer, running_radicale
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

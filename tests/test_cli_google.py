@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
+from followup_cal.commands.cli import cli
 from google_helpers import REVOKED_LINE, add_recruiter_call, write_token
 from google_standin import GoogleStandin
 

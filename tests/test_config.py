@@ -12,8 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal import config
-from followup_cal.config import config_path, load_settings, parse_duration, parse_settings, system_timezone
+from followup_cal.config import load as config
+from followup_cal.config.load import (
+    config_path,
+    load_settings,
+    parse_duration,
+    parse_settings,
+    system_timezone,
+)
 from followup_cal.errors import ConfigError
 
 # The example of DESIGN.md, plus the calendar that its reminders_to names.

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from followup_cal import ical
 from followup_cal.backends.objectstore import split_href
 from followup_cal.backends.vdir import VdirBackend
-from followup_cal.model import PROP_ISSUED, Event, Kind, Listing, MarkUpdate, Moment
+from followup_cal.core.model import PROP_ISSUED, Event, Kind, Listing, MarkUpdate, Moment
+from followup_cal.ical import read as ical
 
 TZ = ZoneInfo("Europe/Berlin")
 WINDOW = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -140,8 +140,8 @@ def _sync_one_file(source: Path, folder: Path) -> tuple[int, int]:
     and "now" just before its first event. Returns (interviews tagged, reminders written)."""
     from dataclasses import replace
 
-    from followup_cal.settings import CalendarSettings, DetectSettings, Rules, Settings
-    from followup_cal.sync import run
+    from followup_cal.core.settings import CalendarSettings, DetectSettings, Rules, Settings
+    from followup_cal.run.sync import run
     from hostile_checks import assert_clean_reminder, measure, tree, without_tag_lines
 
     cal = folder / "cal"

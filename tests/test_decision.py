@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup_cal.decision import StatedDecision, find_decision
+from followup_cal.core.decision import StatedDecision, find_decision
 
 TUE = date(2026, 12, 1)  # a Tuesday
 FRI = date(2026, 12, 4)

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal.detect import OUTCOME_TAGS, Detection, detect, organisation, outcome
-from followup_cal.model import Attendee, Event, Kind, Person, ReminderMark
-from followup_cal.settings import DetectSettings, Settings
+from followup_cal.core.detect import OUTCOME_TAGS, Detection, detect, organisation, outcome
+from followup_cal.core.model import Attendee, Event, Kind, Person, ReminderMark
+from followup_cal.core.settings import DetectSettings, Settings
 
 ME = "alice@example.com"
 SETTINGS = Settings(timezone=ZoneInfo("Europe/Berlin"), me=(ME, "Alice.Work@Corp.example"))

@@ -20,16 +20,16 @@ from google.oauth2.credentials import Credentials
 
 from backend_contract import TZ, WINDOW_END, WINDOW_START, BackendContract, listed, make_draft, only
 from followup_cal.backends.google import GoogleBackend, list_calendars
-from followup_cal.detect import detect
+from followup_cal.core.detect import detect
+from followup_cal.core.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
+from followup_cal.core.settings import Settings
+from followup_cal.core.text import interviewers
 from followup_cal.errors import (
     AlreadyExists,
     BackendError,
     PreconditionFailed,
     TransientError,
 )
-from followup_cal.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
-from followup_cal.settings import Settings
-from followup_cal.text import interviewers
 from google_helpers import PARTSTATS, credentials_for, google_time, make_backend
 from google_standin import ACCESS_TOKEN, GoogleStandin
 
@@ -403,7 +403,7 @@ def test_list_calendars(standin: GoogleStandin) -> None:
 
 LAZY_IMPORT_CHECK = """
 import sys
-import followup_cal.backends.google as google, followup_cal.google_auth
+import followup_cal.backends.google as google, followup_cal.backends.google_auth
 eager = {"googleapiclient", "google_auth_oauthlib", "httplib2"} & {m.split(".")[0] for m in sys.modules}
 assert not eager, eager
 assert "google.oauth2" not in sys.modules and "google.auth" not in sys.modules, "google-auth loaded"

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from backend_contract import TZ, WINDOW_END, WINDOW_START, make_draft
+from followup_cal.backends.google_auth import SCOPES, load_credentials, run_oauth_flow
 from followup_cal.errors import AuthenticationError
-from followup_cal.google_auth import SCOPES, load_credentials, run_oauth_flow
 from google_helpers import REVOKED_LINE, client_secrets, make_backend, write_token
 from google_standin import AUTH_CODE, REFRESH_TOKEN, GoogleStandin
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
+from followup_cal.commands.cli import cli
+from followup_cal.core.model import Event
+from followup_cal.core.reconcile import Action, Delete
 from followup_cal.errors import BackendError, MassRemovalRefused
-from followup_cal.guard import check_removals
-from followup_cal.model import Event
-from followup_cal.reconcile import Action, Delete
+from followup_cal.run.guard import check_removals
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -20,15 +20,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from followup_cal import ical, ical_marks
 from followup_cal.backends.base import CalendarBackend
 from followup_cal.backends.caldav_backend import CaldavBackend
 from followup_cal.backends.icsfile import IcsFileBackend
 from followup_cal.backends.vdir import VdirBackend
-from followup_cal.cli import cli
-from followup_cal.model import PROP_KIND, Problem
-from followup_cal.settings import CalendarSettings, Settings
-from followup_cal.sync import RunReport, run
+from followup_cal.commands.cli import cli
+from followup_cal.core.model import PROP_KIND, Problem
+from followup_cal.core.settings import CalendarSettings, Settings
+from followup_cal.ical import marks as ical_marks
+from followup_cal.ical import read as ical
+from followup_cal.run.sync import RunReport, run
 from hostile_checks import (
     CONTROL,
     Bounds,
@@ -213,7 +214,7 @@ def test_folded_utf8_and_invalid_bytes_read_as_text(tmp_path: Path) -> None:
 def test_a_reminder_cannot_be_made_to_carry_other_properties() -> None:
     """Text copied from an invitation, straight into reminder_to_ical: CR, LF, quotes, ';' ',' '\\' and
     property-looking lines stay inside their values."""
-    from followup_cal.model import Kind, ReminderDraft
+    from followup_cal.core.model import Kind, ReminderDraft
 
     nasty = 'Interview</a><script>\r\nX-INJECT:1\nEND:VEVENT\r\nBEGIN:VEVENT\n"quoted";a,b\\c\u2028x'
     draft = ReminderDraft(

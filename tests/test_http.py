@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from followup_cal.http import RetryPolicy, is_transient, parse_retry_after, redact_url
+from followup_cal.backends.http import RetryPolicy, is_transient, parse_retry_after, redact_url
 
 
 def test_backoff_grows_is_jittered_and_bounded() -> None:

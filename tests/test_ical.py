@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from followup_cal import ical, ical_marks
-from followup_cal.model import (
+from followup_cal.core.model import (
     Kind,
     MarkUpdate,
     ReminderDraft,
@@ -17,6 +16,8 @@ from followup_cal.model import (
     reminder_uid,
     source_key,
 )
+from followup_cal.ical import marks as ical_marks
+from followup_cal.ical import read as ical
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WIDE = {"start": datetime(2000, 1, 1, tzinfo=UTC), "end": datetime(2100, 1, 1, tzinfo=UTC)}

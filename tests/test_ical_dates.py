@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup_cal import ical
-from followup_cal.ical_dates import certainly_outside
+from followup_cal.ical import read as ical
+from followup_cal.ical.dates import certainly_outside
 
 TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 1, tzinfo=TZ)

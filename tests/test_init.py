@@ -17,10 +17,8 @@ import keyring.backends.fail
 import pytest
 from click.testing import CliRunner, Result
 
-from followup_cal.cli import cli
-from followup_cal.config import load_settings
-from followup_cal.errors import UsageError
-from followup_cal.setup_answers import (
+from followup_cal.commands.cli import cli
+from followup_cal.commands.setup_answers import (
     check_timezone,
     check_working_hours,
     provider_url,
@@ -28,6 +26,8 @@ from followup_cal.setup_answers import (
     table_name,
     toml_value,
 )
+from followup_cal.config.load import load_settings
+from followup_cal.errors import UsageError
 from google_helpers import add_recruiter_call, client_secrets, write_token
 from google_standin import AUTH_CODE, GoogleStandin
 from memory_keyring import MemoryKeyring, keyring_replaced_by

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
+from followup_cal.commands.cli import cli
 from followup_cal.errors import LockedError
-from followup_cal.lock import lock_file, run_lock
+from followup_cal.run.lock import lock_file, run_lock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from followup_cal.lock import run_lock
+from followup_cal.run.lock import run_lock
 with run_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(120)

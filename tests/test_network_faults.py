@@ -319,7 +319,7 @@ def test_google_persistent_fault_fails_one_calendar_then_converges(
 
 
 def test_timeout_and_retry_delay_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from followup_cal.http import max_retry_delay, seconds_from_env
+    from followup_cal.backends.http import max_retry_delay, seconds_from_env
 
     for value, expected in (("1.5", 1.5), ("0", 30.0), ("-2", 30.0), ("inf", 30.0), ("soon", 30.0)):
         monkeypatch.setenv("FOLLOWUP_CAL_TIMEOUT", value)

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from followup_cal.model import Attendee, Event, Moment, Person
-from followup_cal.plan import (
+from followup_cal.core.model import Attendee, Event, Moment, Person
+from followup_cal.core.plan import (
     InterviewPlan,
     in_working_hours,
     interview_end,
@@ -24,7 +24,7 @@ from followup_cal.plan import (
     plan_interviews,
     thank_you_time,
 )
-from followup_cal.settings import Rules, Settings
+from followup_cal.core.settings import Rules, Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RULES = Rules()

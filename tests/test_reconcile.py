@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal.model import Event, Kind, ReminderDraft, ReminderMark
-from followup_cal.plan import InterviewPlan
-from followup_cal.reconcile import Create, Delete, Mark, Update, draft_reminder, plan_clean, reconcile
-from followup_cal.settings import Settings
+from followup_cal.core.model import Event, Kind, ReminderDraft, ReminderMark
+from followup_cal.core.plan import InterviewPlan
+from followup_cal.core.reconcile import Create, Delete, Mark, Update, draft_reminder, plan_clean, reconcile
+from followup_cal.core.settings import Settings
 
 TZ = ZoneInfo("Europe/Berlin")
 SETTINGS = Settings(timezone=TZ, me=("me@example.com",))

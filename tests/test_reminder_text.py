@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal import text
-from followup_cal.model import Attendee, Event, Kind, Person
+from followup_cal.core import text
+from followup_cal.core.model import Attendee, Event, Kind, Person
 
 NOW = datetime(2030, 6, 4, 8, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

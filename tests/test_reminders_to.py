@@ -13,9 +13,9 @@ from calendar_user import CalendarUser, FolderStore
 from followup_cal.backends.base import CalendarBackend
 from followup_cal.backends.caldav_backend import CaldavBackend
 from followup_cal.backends.vdir import VdirBackend
-from followup_cal.model import Event, Kind
-from followup_cal.settings import CalendarSettings, Settings
-from followup_cal.sync import run
+from followup_cal.core.model import Event, Kind
+from followup_cal.core.settings import CalendarSettings, Settings
+from followup_cal.run.sync import run
 from radicale_server import RadicaleServer, running_radicale
 from scenarios import NOW, TZ, local, seed_week
 

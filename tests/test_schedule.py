@@ -12,9 +12,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
+from followup_cal.commands.cli import cli
+from followup_cal.commands.schedule import (
+    render_cron,
+    render_launchd,
+    render_systemd,
+    sync_command,
+    this_program,
+)
 from followup_cal.errors import UsageError
-from followup_cal.schedule import render_cron, render_launchd, render_systemd, sync_command, this_program
 
 PROGRAM = ["/opt/my tools/bin/followup-cal"]
 CONFIG = Path("/home/ann/My Config/it's 100%.toml")

@@ -24,9 +24,9 @@ from urllib.parse import quote
 import pytest
 from google.oauth2.credentials import Credentials
 
-from followup_cal.google_auth import SCOPES, save_credentials
-from followup_cal.redact import redact, register_secret
-from followup_cal.secrets import warn_if_readable_by_others
+from followup_cal.backends.google_auth import SCOPES, save_credentials
+from followup_cal.config.redact import redact, register_secret
+from followup_cal.config.secrets import warn_if_readable_by_others
 from google_helpers import add_recruiter_call
 from google_standin import GoogleStandin
 from radicale_server import RadicaleServer, running_radicale
@@ -47,7 +47,7 @@ DRIVER = textwrap.dedent(
     import httplib2
     http.client.HTTPConnection.debuglevel = 1
     httplib2.debuglevel = 1
-    from followup_cal.cli import main
+    from followup_cal.commands.cli import main
     sys.argv = ["followup-cal", *sys.argv[1:]]
     main()
     """

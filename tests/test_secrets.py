@@ -11,11 +11,11 @@ import keyring
 import keyring.backend
 import pytest
 
-from followup_cal import secrets
-from followup_cal.config import parse_settings
+from followup_cal.config import secrets
+from followup_cal.config.load import parse_settings
+from followup_cal.config.secrets import resolve_password, warn_if_readable_by_others
+from followup_cal.core.settings import CalendarSettings
 from followup_cal.errors import ConfigError
-from followup_cal.secrets import resolve_password, warn_if_readable_by_others
-from followup_cal.settings import CalendarSettings
 from memory_keyring import MemoryKeyring
 
 SECRET = "s3cret-P@ss;word"

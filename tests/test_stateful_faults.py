@@ -30,10 +30,10 @@ from hypothesis.stateful import (
 
 from calendar_user import CalendarUser, CallbackStore
 from faulty_backend import FAULTS, FaultyBackend
-from followup_cal import ical
 from followup_cal.backends.memory import MemoryBackend
-from followup_cal.model import Kind
-from followup_cal.sync import RunReport, run
+from followup_cal.core.model import Kind
+from followup_cal.ical import read as ical
+from followup_cal.run.sync import RunReport, run
 from scenarios import NOW, TZ, World, local
 from user_expectations import UserExpectations
 

@@ -21,11 +21,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from followup_cal.cli import cli
-from followup_cal.model import Event, Kind, Person, ReminderMark, fingerprint
-from followup_cal.progress import ProgressBar
-from followup_cal.settings import Settings
-from followup_cal.status import (
+from followup_cal.commands.cli import cli
+from followup_cal.commands.status import (
     SCHEMA_RESOURCE,
     InterviewStatus,
     ReminderState,
@@ -38,6 +35,9 @@ from followup_cal.status import (
     schema_text,
     withdrawn_state,
 )
+from followup_cal.core.model import Event, Kind, Person, ReminderMark, fingerprint
+from followup_cal.core.settings import Settings
+from followup_cal.run.progress import ProgressBar
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PROGRAM = str(Path(sys.executable).with_name("followup-cal"))
@@ -345,12 +345,12 @@ def test_status_agenda(tmp_path: Path) -> None:
 
 
 def test_status_rows_come_from_the_analysis(tmp_path: Path) -> None:
-    from followup_cal.config import load_settings
-    from followup_cal.sync import run as sync_run
+    from followup_cal.config.load import load_settings
+    from followup_cal.run.sync import run as sync_run
 
     config = write_config(tmp_path, screens(tmp_path))
     settings = load_settings(config)
-    from followup_cal.backends import open_backend
+    from followup_cal.backends.registry import open_backend
 
     backends = {name: open_backend(cal) for name, cal in settings.calendars.items()}
     report = sync_run(settings, backends, now=NOW, dry_run=True)
@@ -464,7 +464,7 @@ def test_status_in_a_pipe_does_not_load_rich(tmp_path: Path) -> None:
     config = write_config(tmp_path, screens(tmp_path))
     code = (
         "import sys\n"
-        "from followup_cal.cli import main\n"
+        "from followup_cal.commands.cli import main\n"
         f"sys.argv = ['followup-cal', '--config', {str(config)!r}, 'status']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('RICH', 'rich' in sys.modules)\n"

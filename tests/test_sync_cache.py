@@ -25,10 +25,10 @@ from dav_proxy import FlakyProxy
 from followup_cal.backends.caldav_backend import CaldavBackend
 from followup_cal.backends.memory import MemoryBackend
 from followup_cal.backends.vdir import VdirBackend
-from followup_cal.model import Kind, Listing
-from followup_cal.settings import Settings
-from followup_cal.sync import run
-from followup_cal.sync_state import SyncCache
+from followup_cal.core.model import Kind, Listing
+from followup_cal.core.settings import Settings
+from followup_cal.run.sync import run
+from followup_cal.run.sync_state import SyncCache
 from radicale_server import RadicaleServer, running_radicale
 from scenarios import ME, NOW, SyncScenarios, World, local, seed_week
 from test_caldav import FAST_RETRY, collection_store
@@ -391,12 +391,15 @@ def _logged_in_store(server: RadicaleServer, url: str, login: str | None) -> Cal
 
 def test_the_fingerprint_covers_the_whole_program() -> None:
     """A new reminder wording must not hide behind a settled state: every source file is hashed."""
-    from followup_cal import sync_state
+    from followup_cal.run import sync_state
 
     names = {
-        path.relative_to(Path(sync_state.__file__).parent).as_posix() for path in sync_state.program_files()
+        path.relative_to(Path(sync_state.__file__).parent.parent).as_posix()
+        for path in sync_state.program_files()
     }
-    assert {"text.py", "ical.py", "ical_checks.py", "backends/google_items.py", "sync_state.py"} <= names
+    expected = {"core/text.py", "ical/read.py", "ical/checks.py", "backends/google_items.py"}
+    expected.add("run/sync_state.py")
+    assert expected <= names
 
 
 def test_a_new_process_learns_the_sync_token_with_its_first_look(

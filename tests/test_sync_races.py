@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from calendar_user import CalendarUser, CallbackStore
 from followup_cal.backends.memory import MemoryBackend
-from followup_cal.model import Event, Kind, ReminderDraft
+from followup_cal.core.model import Event, Kind, ReminderDraft
 from scenarios import World, local, seed_week
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
 
 
 class CalendarBackend(Protocol):

@@ -16,11 +16,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
-from ..http import DEFAULT_TIMEOUT, RetryPolicy, redact_url
-from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
-from .base import ChangeCheck
-from .dav import (
+from followup_cal.backends.base import ChangeCheck
+from followup_cal.backends.dav import (
     CALDAV,
     DAV,
     DavResource,
@@ -33,7 +30,10 @@ from .dav import (
     time_range_filter,
     uid_filter,
 )
-from .dav_discovery import CalendarInfo, discover_calendars, list_calendars
+from followup_cal.backends.dav_discovery import CalendarInfo, discover_calendars, list_calendars
+from followup_cal.backends.http import DEFAULT_TIMEOUT, RetryPolicy, redact_url
+from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 
 ICAL_HEADERS = {"Content-Type": "text/calendar; charset=utf-8"}
 XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
@@ -165,7 +165,7 @@ class CaldavBackend:
         return f"{collection}\n{sync_token}\n{self._session.auth_scheme}"
 
     def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         body = calendar_query_body(time_range_filter(_utc_text(start), _utc_text(end)))
         listing = Listing()
@@ -178,7 +178,7 @@ class CaldavBackend:
         return listing
 
     def find(self, uid: str, recurrence_id: Moment | None, tz: ZoneInfo) -> Event | None:
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         for href, stored in self._query(calendar_query_body(uid_filter(uid))):
             if uid not in ical.uids_in(stored.data):
@@ -234,7 +234,7 @@ class CaldavBackend:
     # ---- writing
 
     def create(self, draft: ReminderDraft) -> Event:
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         data = ical.reminder_to_ical(draft)
         href = urlsplit(self._url(quote(draft.uid, safe="") + ".ics")).path
@@ -254,7 +254,7 @@ class CaldavBackend:
         return self._written_event(href, data, draft.uid, reply.header("ETag"))
 
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         href = existing.href
         etag = existing.etag or self._etag_still_matching(existing)
@@ -330,7 +330,7 @@ class CaldavBackend:
         raise BackendError(f"{self._session.label}: {doing} {href} failed (HTTP {status})")
 
     def _written_event(self, href: str, data: bytes, uid: str, etag_header: str | None) -> Event:
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         etag = _strong_etag(etag_header)  # none (or a weak one): the next read decides
         if etag is None:
@@ -344,7 +344,7 @@ class CaldavBackend:
 
     def _read_back(self, href: str, draft: ReminderDraft) -> Event | None:
         """The stored reminder when it is exactly ``draft`` (our own earlier attempt), else None."""
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         stored = self._get(href)
         if stored is None:
@@ -359,7 +359,7 @@ class CaldavBackend:
     def _etag_still_matching(self, existing: Event, *, missing_ok: bool = False) -> str:
         """The current ETag of ``existing``'s object, read now because the server sent none before;
         PreconditionFailed when the object no longer holds the event as it was read."""
-        from .. import ical  # lazily: a sync that finds nothing changed never parses
+        from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         stored = self._get(existing.href)
         if stored is None:
@@ -398,7 +398,7 @@ class CaldavBackend:
 
 
 def _with_marks(data: bytes, updates: Sequence[MarkUpdate], href: str) -> bytes:
-    from .. import ical  # lazily: a sync that finds nothing changed never parses
+    from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
     uids = ical.uids_in(data)
     if len(uids) != 1:

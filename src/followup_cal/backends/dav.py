@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape
 if TYPE_CHECKING:
     import niquests
 
-from ..errors import AuthenticationError, BackendError, TransientError
-from ..http import DEFAULT_TIMEOUT, RetryPolicy, is_transient, parse_retry_after
+from followup_cal.backends.http import DEFAULT_TIMEOUT, RetryPolicy, is_transient, parse_retry_after
+from followup_cal.errors import AuthenticationError, BackendError, TransientError
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"

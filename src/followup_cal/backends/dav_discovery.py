@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
-from ..errors import AuthenticationError, BackendError
-from ..http import DEFAULT_TIMEOUT, redact_url
-from .dav import CALDAV, DAV, DavResource, DavSession, collection_url
+from followup_cal.backends.dav import CALDAV, DAV, DavResource, DavSession, collection_url
+from followup_cal.backends.http import DEFAULT_TIMEOUT, redact_url
+from followup_cal.errors import AuthenticationError, BackendError
 
 CALENDAR_PROPS = (
     "D:resourcetype",

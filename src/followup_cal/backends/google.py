@@ -25,19 +25,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..errors import (
-    AlreadyExists,
-    AuthenticationError,
-    BackendError,
-    NotFound,
-    PreconditionFailed,
-    TransientError,
-)
-from ..google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
-from ..http import DEFAULT_TIMEOUT, max_retry_delay
-from ..model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
-from .base import ChangeCheck
-from .google_items import (
+from followup_cal.backends.base import ChangeCheck
+from followup_cal.backends.google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
+from followup_cal.backends.google_items import (
     Json,
     has_private,
     is_deleted_leftover,
@@ -49,6 +39,16 @@ from .google_items import (
     reminder_body,
     rfc3339,
     same_moment,
+)
+from followup_cal.backends.http import DEFAULT_TIMEOUT, max_retry_delay
+from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
+from followup_cal.errors import (
+    AlreadyExists,
+    AuthenticationError,
+    BackendError,
+    NotFound,
+    PreconditionFailed,
+    TransientError,
 )
 
 PAGE_SIZE = 250

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import AuthenticationError, BackendError, UsageError
-from .secrets import write_private_file
+from followup_cal.config.secrets import write_private_file
+from followup_cal.errors import AuthenticationError, BackendError, UsageError
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..model import (
+from followup_cal.core.model import (
     GOOGLE_FINGERPRINT,
     GOOGLE_ISSUED,
     GOOGLE_KIND,

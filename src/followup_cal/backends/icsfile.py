@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .. import ical, ical_marks
-from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
-from ..model import Event, Listing, MarkUpdate, Moment, ReminderDraft
-from .base import ChangeCheck
+from followup_cal.backends.base import ChangeCheck
+from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
+from followup_cal.ical import marks as ical_marks
+from followup_cal.ical import read as ical
 
 
 class _File:

@@ -6,10 +6,10 @@ object cannot be created again, so the core's "never reuse a deleted UID" logic 
 
 from __future__ import annotations
 
-from .. import ical
-from ..errors import AlreadyExists, NotFound, PreconditionFailed
-from ..model import Event, ReminderDraft
-from .objectstore import ObjectStoreBackend, content_etag
+from followup_cal.backends.objectstore import ObjectStoreBackend, content_etag
+from followup_cal.core.model import Event, ReminderDraft
+from followup_cal.errors import AlreadyExists, NotFound, PreconditionFailed
+from followup_cal.ical import read as ical
 
 
 class MemoryBackend(ObjectStoreBackend):

@@ -1,7 +1,7 @@
 """The shared logic of backends that store one iCalendar object per href (a vdir, the in-memory store).
 
 A subclass provides five primitives on raw bytes (list, read, create-if-absent, replace-if-match,
-remove-if-match); everything about iCalendar is done here with :mod:`followup_cal.ical`.
+remove-if-match); everything about iCalendar is done here with :mod:`followup_cal.ical.read`.
 
 A stored object should hold one UID (vdirsyncer's rule), but files holding several exist. Their events get
 the href ``<file>#followup-cal-uid=<quoted UID>`` and an etag of that UID's own lines, so each one can be
@@ -19,11 +19,12 @@ from datetime import datetime
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-from .. import ical, ical_marks
-from ..errors import BackendError, NotFound, PreconditionFailed
-from ..ical_dates import certainly_outside
-from ..model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
-from .base import ChangeCheck
+from followup_cal.backends.base import ChangeCheck
+from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, Problem, ReminderDraft
+from followup_cal.errors import BackendError, NotFound, PreconditionFailed
+from followup_cal.ical import marks as ical_marks
+from followup_cal.ical import read as ical
+from followup_cal.ical.dates import certainly_outside
 
 _SAFE_UID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _UID_FRAGMENT = "#followup-cal-uid="

@@ -1,4 +1,4 @@
-"""Calendar backends behind one protocol (see base.py).
+"""Which backend opens a ``[calendars.NAME]`` table of each ``type``.
 
 Backends are imported only when a calendar of their type is configured, so that ``followup-cal --help``
 and a sync of local calendars never load the CalDAV or Google client libraries.
@@ -8,24 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..settings import CalendarSettings
-from .base import CalendarBackend
+from followup_cal.backends.base import CalendarBackend
+from followup_cal.core.settings import CalendarSettings
 
 
 def open_backend(calendar: CalendarSettings) -> CalendarBackend:
     """The backend for one ``[calendars.NAME]`` table (validated by config)."""
     options = calendar.options
     if calendar.type == "vdir":
-        from .vdir import VdirBackend
+        from followup_cal.backends.vdir import VdirBackend
 
         return VdirBackend(calendar.name, Path(options["path"]))
     if calendar.type == "ics":
-        from .icsfile import IcsFileBackend
+        from followup_cal.backends.icsfile import IcsFileBackend
 
         return IcsFileBackend(calendar.name, Path(options["path"]))
     if calendar.type == "caldav":
-        from ..secrets import resolve_password
-        from .caldav_backend import CaldavBackend
+        from followup_cal.backends.caldav_backend import CaldavBackend
+        from followup_cal.config.secrets import resolve_password
 
         return CaldavBackend(
             calendar.name,
@@ -37,8 +37,8 @@ def open_backend(calendar: CalendarSettings) -> CalendarBackend:
             connections=options.get("connections", 1),
         )
     if calendar.type == "google":
-        from ..google_auth import load_credentials
-        from .google import GoogleBackend
+        from followup_cal.backends.google import GoogleBackend
+        from followup_cal.backends.google_auth import load_credentials
 
         return GoogleBackend(
             calendar.name,
@@ -47,7 +47,7 @@ def open_backend(calendar: CalendarSettings) -> CalendarBackend:
             api_endpoint=options.get("api_endpoint"),
         )
     if calendar.type == "memory":
-        from .memory import MemoryBackend
+        from followup_cal.backends.memory import MemoryBackend
 
         return MemoryBackend(calendar.name)
     raise ValueError(f"unknown calendar type {calendar.type!r}")

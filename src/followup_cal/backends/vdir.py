@@ -14,8 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
-from .objectstore import ObjectStoreBackend, content_etag
+from followup_cal.backends.objectstore import ObjectStoreBackend, content_etag
+from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 
 SUFFIX = ".ics"
 

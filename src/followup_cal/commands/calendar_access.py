@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AuthenticationError, BackendError, ConfigError
-from .settings import CalendarSettings
+from followup_cal.core.settings import CalendarSettings
+from followup_cal.errors import AuthenticationError, BackendError, ConfigError
 
 WRITER_ROLES = frozenset({"writer", "owner"})
 
@@ -39,7 +39,7 @@ def caldav_calendars(
 ) -> list[CalendarAccess]:
     """The calendars holding events that the account at ``url`` (a server root, principal or calendar)
     sees. Raises BackendError (AuthenticationError for a refused login) when the server cannot tell."""
-    from .backends.dav_discovery import list_calendars
+    from followup_cal.backends.dav_discovery import list_calendars
 
     found = list_calendars(url, username, password, verify, ca_bundle)
     return [
@@ -56,7 +56,7 @@ def caldav_calendars(
 
 def google_calendars(credentials: Any, api_endpoint: str | None) -> list[CalendarAccess]:
     """Every calendar in the account's calendar list, with its access role."""
-    from .backends.google import calendar_list
+    from followup_cal.backends.google import calendar_list
 
     found: list[CalendarAccess] = []
     for entry in calendar_list(credentials, api_endpoint, lambda request: _google_call(request.execute)):
@@ -100,7 +100,7 @@ def check_calendar(calendar: CalendarSettings) -> CalendarAccess:
     options = calendar.options
     label = f"calendar '{calendar.name}'"
     if calendar.type == "caldav":
-        from .secrets import resolve_password
+        from followup_cal.config.secrets import resolve_password
 
         url = options["url"]
         ca_bundle = options.get("ca_bundle")
@@ -118,7 +118,7 @@ def check_calendar(calendar: CalendarSettings) -> CalendarAccess:
         names = ", ".join(f"{info.name} <{info.address}>" for info in found)
         raise BackendError(f"{label}: {url} is an account with several calendars: {names}; put one in url")
     if calendar.type == "google":
-        from .google_auth import load_credentials
+        from followup_cal.backends.google_auth import load_credentials
 
         credentials = load_credentials(Path(options["token_file"]), calendar_name=calendar.name)
         wanted = options.get("calendar_id", "primary")

@@ -5,63 +5,25 @@ Only light modules are imported at the top, so ``followup-cal --help`` stays fas
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
 import warnings
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
-from .errors import EXIT_CALENDAR_FAILED, EXIT_OK, FollowupCalError
+from followup_cal import __version__
+from followup_cal.commands.context import Context, catch_errors, open_calendars
+from followup_cal.errors import EXIT_CALENDAR_FAILED, EXIT_OK, FollowupCalError
 
 if TYPE_CHECKING:
-    from .backends.base import CalendarBackend
-    from .settings import Settings
-    from .sync import RunReport
+    from followup_cal.core.settings import Settings
+    from followup_cal.run.sync import RunReport
 
-F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("followup_cal")
-
-
-class Context:
-    def __init__(self, config: str | None, verbose: int, quiet: bool) -> None:
-        self.config = config
-        self.verbose = verbose
-        self.quiet = quiet
-
-    def settings(self) -> Settings:
-        from .config import config_path, load_settings
-        from .secrets import config_warning
-
-        path = config_path(self.config)
-        settings = load_settings(path)
-        if warning := config_warning(path, settings):
-            click.echo(f"followup-cal: warning: {warning}", err=True)
-        return settings
-
-
-def catch_errors(function: F) -> F:
-    """The one place where errors become messages: one line, no traceback unless -v."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except FollowupCalError as error:
-            context = click.get_current_context()
-            obj = context.find_object(Context)
-            if obj is not None and obj.verbose:
-                log.exception("details")
-            click.echo(f"followup-cal: {error}", err=True)
-            context.exit(error.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -73,7 +35,7 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     elif verbose == 1:
         level = logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from .redact import install as redact_logs
+    from followup_cal.config.redact import install as redact_logs
 
     redact_logs()  # no password or token in any log line, -vv and tracebacks included
     if not verbose:
@@ -111,57 +73,6 @@ def cli(ctx: click.Context, config: str | None, verbose: int, quiet: bool) -> No
     ctx.obj = Context(config, verbose, quiet)
 
 
-def open_calendars(
-    settings: Settings, only: tuple[str, ...] = ()
-) -> tuple[Settings, dict[str, CalendarBackend], dict[str, str]]:
-    """Opens the calendars a run needs: all, or with ``--calendar`` those and their reminders calendars.
-
-    Returns the settings narrowed to the calendars that can run, their backends, and a message for each
-    calendar that cannot (it failed to open, or its reminders calendar did): those are reported and the
-    others go on.
-    """
-    from dataclasses import replace
-
-    from .backends import open_backend
-
-    needed = set(only or settings.calendars)
-    needed |= {
-        cal.reminders_to for name, cal in settings.calendars.items() if name in needed and cal.reminders_to
-    }
-    failures: dict[str, str] = {}
-    backends = {}
-    for name, calendar in settings.calendars.items():
-        if name not in needed:
-            continue
-        if calendar.type == "caldav" and calendar.options.get("verify") is False:
-            click.echo(
-                f"followup-cal: warning: TLS certificate checks are off for calendar '{name}' "
-                "(verify = false): anyone on the network path can read your calendar and password",
-                err=True,
-            )
-        if calendar.type == "google":
-            from .secrets import warn_if_readable_by_others
-
-            warning = warn_if_readable_by_others(Path(calendar.options["token_file"]))
-            if warning:
-                click.echo(f"followup-cal: warning: {warning}", err=True)
-        try:
-            backends[name] = open_backend(calendar)
-        except FollowupCalError as error:
-            if error.exit_code != EXIT_CALENDAR_FAILED:
-                raise
-            failures[name] = str(error)
-    runnable = {}
-    for name, cal in settings.calendars.items():
-        if name not in backends:
-            continue
-        if cal.reminders_to in failures:
-            failures[name] = f"its reminders calendar '{cal.reminders_to}' could not be opened"
-        else:
-            runnable[name] = cal
-    return replace(settings, calendars=runnable), backends, failures
-
-
 def _run(
     obj: Context,
     settings: Settings,
@@ -173,8 +84,8 @@ def _run(
 ) -> RunReport:
     from contextlib import nullcontext
 
-    from .config import config_path
-    from .lock import run_lock
+    from followup_cal.config.load import config_path
+    from followup_cal.run.lock import run_lock
 
     # Two runs that write at once could both create the same reminder; a dry run only reads.
     with nullcontext() if dry_run else run_lock(config_path(obj.config)):
@@ -184,10 +95,10 @@ def _run(
 def _run_unlocked(
     obj: Context, settings: Settings, *, dry_run: bool, clean: bool, only: tuple[str, ...], force: bool
 ) -> RunReport:
-    from .config import config_path
-    from .progress import ProgressBar
-    from .sync import run
-    from .sync_state import SyncCache, cache_file
+    from followup_cal.config.load import config_path
+    from followup_cal.run.progress import ProgressBar
+    from followup_cal.run.sync import run
+    from followup_cal.run.sync_state import SyncCache, cache_file
 
     usable, backends, failures = open_calendars(settings, only)
     progress = ProgressBar(enabled=False if obj.quiet else None)  # drawn only on a terminal's stderr
@@ -218,7 +129,7 @@ def _run_unlocked(
 
 
 def _check_names(settings: Settings, names: tuple[str, ...]) -> None:
-    from .errors import UsageError
+    from followup_cal.errors import UsageError
 
     if not settings.calendars:
         raise UsageError(
@@ -297,7 +208,7 @@ def status(obj: Context, as_json: bool, agenda: bool, show_schema: bool) -> None
       followup-cal status --agenda      what is coming, day by day
       followup-cal status --json | jq '.upcoming[] | [.at, .summary]'
     """
-    from .status import (
+    from followup_cal.commands.status import (
         interview_statuses,
         print_rich,
         render_agenda,
@@ -306,7 +217,7 @@ def status(obj: Context, as_json: bool, agenda: bool, show_schema: bool) -> None
         schema_text,
         supports_rich,
     )
-    from .sync import run
+    from followup_cal.run.sync import run
 
     if show_schema:
         click.echo(schema_text(), nl=False)
@@ -346,7 +257,7 @@ def demo(obj: Context, out: Path | None) -> None:
     Example:
       followup-cal demo --out demo.ics  then import demo.ics into any calendar app
     """
-    from .demo import run_demo
+    from followup_cal.commands.demo import run_demo
 
     run_demo(out, click.echo)
 
@@ -362,8 +273,8 @@ def calendars(obj: Context) -> None:
       followup-cal calendars
     and copy the URL of the calendar you want into the config.
     """
-    from .backends.caldav_backend import list_calendars
-    from .secrets import resolve_password
+    from followup_cal.backends.caldav_backend import list_calendars
+    from followup_cal.config.secrets import resolve_password
 
     settings = obj.settings()
     accounts = [cal for cal in settings.calendars.values() if cal.type == "caldav"]
@@ -399,9 +310,9 @@ def calendars(obj: Context) -> None:
     sys.exit(EXIT_CALENDAR_FAILED if failed else EXIT_OK)
 
 
-from .doctor import doctor  # noqa: E402  (these commands live in their own modules)
-from .setup_commands import auth, schedule  # noqa: E402
-from .setup_wizard import init  # noqa: E402
+from followup_cal.commands.doctor import doctor  # noqa: E402  (these commands live in their own modules)
+from followup_cal.commands.setup_commands import auth, schedule  # noqa: E402
+from followup_cal.commands.setup_wizard import init  # noqa: E402
 
 cli.add_command(init)
 cli.add_command(doctor)

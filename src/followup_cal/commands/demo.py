@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from .config import system_timezone
-from .settings import CalendarSettings, Settings
-from .status import interview_statuses, render_text
+from followup_cal.commands.status import interview_statuses, render_text
+from followup_cal.config.load import system_timezone
+from followup_cal.core.settings import CalendarSettings, Settings
 
 DEMO_ME = ("you@example.com",)
 
@@ -36,8 +36,8 @@ def next_monday(today: date) -> date:
 
 
 def run_demo(out: Path | None, echo: Callable[[str], None], now: datetime | None = None) -> None:
-    from .backends.icsfile import IcsFileBackend
-    from .sync import run
+    from followup_cal.backends.icsfile import IcsFileBackend
+    from followup_cal.run.sync import run
 
     now = now or datetime.now(UTC)
     tz = system_timezone()

@@ -17,8 +17,16 @@ from typing import Any
 
 import click
 
-from .errors import EXIT_CALENDAR_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, FollowupCalError, UsageError
-from .settings import Settings
+from followup_cal.commands.context import Context, catch_errors, open_calendars
+from followup_cal.core.settings import Settings
+from followup_cal.errors import (
+    EXIT_CALENDAR_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ConfigError,
+    FollowupCalError,
+    UsageError,
+)
 
 NEXT_REMINDERS_SHOWN = 5
 CRON_KEYRING_HINT = (
@@ -59,7 +67,7 @@ def _raw_config(path: Path) -> dict[str, Any] | None:
 def check_config(path: Path, report: Report) -> Settings | None:
     """The config and time zone lines. An unknown time zone alone still lets the other checks run
     (with the system's zone), so the user sees every problem at once."""
-    from .config import load_settings, parse_settings, system_timezone
+    from followup_cal.config.load import load_settings, parse_settings, system_timezone
 
     fix_hint = (
         "fix it, or write a new one with `followup-cal init --force`"
@@ -103,7 +111,7 @@ def check_config(path: Path, report: Report) -> Settings | None:
 
 def _zone_problem(zone: object) -> str | None:
     """Why ``zone`` (the config's timezone value) is not a known time zone, or None."""
-    from .setup_answers import check_timezone
+    from followup_cal.commands.setup_answers import check_timezone
 
     if not isinstance(zone, str):
         return None
@@ -117,8 +125,8 @@ def _zone_problem(zone: object) -> str | None:
 def check_calendars(settings: Settings, report: Report) -> set[str]:
     """Keyring, reachability and login, then the reminders calendars' write access. Returns the names of
     the calendars that passed."""
-    from .calendar_access import CalendarAccess, check_calendar
-    from .secrets import resolve_password
+    from followup_cal.commands.calendar_access import CalendarAccess, check_calendar
+    from followup_cal.config.secrets import resolve_password
 
     reached: dict[str, CalendarAccess] = {}
     for name, calendar in settings.calendars.items():
@@ -154,7 +162,7 @@ def check_calendars(settings: Settings, report: Report) -> set[str]:
 
 
 def _hint(error: FollowupCalError) -> str:
-    from .errors import AuthenticationError
+    from followup_cal.errors import AuthenticationError
 
     if isinstance(error, AuthenticationError):
         return "check the password; iCloud and Fastmail need an app-specific password, not the account's"
@@ -166,7 +174,7 @@ def _hint(error: FollowupCalError) -> str:
 def check_folders(report: Report) -> None:
     import platformdirs
 
-    from .lock import APP_NAME, lock_dir_name
+    from followup_cal.run.lock import APP_NAME, lock_dir_name
 
     folders = list(dict.fromkeys([lock_dir_name(), platformdirs.user_cache_dir(APP_NAME, appauthor=False)]))
     for folder in folders:
@@ -184,10 +192,9 @@ def check_folders(report: Report) -> None:
 
 def check_next_reminders(settings: Settings, usable: set[str], report: Report) -> None:
     """Runs the analysis that ``status`` shows, without writing, and lists the next reminders due."""
-    from . import text
-    from .cli import open_calendars
-    from .status import interview_statuses
-    from .sync import run
+    from followup_cal.commands.status import interview_statuses
+    from followup_cal.core import text
+    from followup_cal.run.sync import run
 
     calendars = {
         name: cal
@@ -228,7 +235,7 @@ def check_next_reminders(settings: Settings, usable: set[str], report: Report) -
 
 
 def run_doctor(config: str | None) -> int:
-    from .config import config_path
+    from followup_cal.config.load import config_path
 
     report = Report([])
     settings = check_config(config_path(config), report)
@@ -260,7 +267,6 @@ def doctor(ctx: click.Context) -> None:
       ok    config: /home/alice/.config/followup-cal/config.toml is valid (1 calendar(s): work)
       FAIL  calendar 'work': authentication failed for ... (hint: ...)
     """
-    from .cli import Context, catch_errors  # here, not at the top: cli imports this module
 
     obj = ctx.find_object(Context)
     code = catch_errors(run_doctor)(obj.config if obj else None)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import UsageError
+from followup_cal.errors import UsageError
 
 LAUNCHD_LABEL = "com.followup-cal.sync"
 SYSTEMD_DIR = "~/.config/systemd/user"

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .errors import ConfigError, UsageError
+from followup_cal.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from .calendar_access import CalendarAccess
+    from followup_cal.commands.calendar_access import CalendarAccess
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def table_name(name: str, taken: Sequence[str] = ()) -> str:
 
 def find_calendar(found: Sequence[CalendarAccess], wanted: str) -> CalendarAccess | None:
     """The calendar ``wanted`` names: its URL (or path), id, display name or last URL segment."""
-    from .backends.dav import same_path
+    from followup_cal.backends.dav import same_path
 
     wanted = wanted.strip()
     for matches in (
@@ -106,7 +106,7 @@ def check_timezone(name: str) -> str:
 
 
 def check_working_hours(value: str) -> str:
-    from .config import parse_settings
+    from followup_cal.config.load import parse_settings
 
     try:
         parse_settings({"timezone": "UTC", "rules": {"working_hours": value}}, "--working-hours")
@@ -155,7 +155,9 @@ def render_config(
 
 def write_config(path: Path, text: str, *, overwrite: bool) -> None:
     """Writes ``text`` atomically with mode 0600; without ``overwrite`` never replaces an existing file."""
-    from .secrets import write_private_file  # here: secrets loads redact, which `--help` does without
+    from followup_cal.config.secrets import (
+        write_private_file,  # here: secrets loads redact, which `--help` does without
+    )
 
     try:
         write_private_file(path, text, overwrite=overwrite)
@@ -180,7 +182,7 @@ def store_password(username: str, password: str) -> None:
     import keyring
     import keyring.errors
 
-    from .secrets import KEYRING_SERVICE
+    from followup_cal.config.secrets import KEYRING_SERVICE
 
     problem = keyring_problem()
     try:

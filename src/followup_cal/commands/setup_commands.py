@@ -1,8 +1,7 @@
 """The commands that set a machine up besides the config file: ``auth google`` (save a Google token) and
 ``schedule`` (print a crontab line, a systemd user timer or a launchd agent that runs ``sync``).
 
-cli.py registers them; they import cli only when they run, since cli imports this module (as doctor and init
-do).
+cli.py registers them, as it does doctor and init.
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from followup_cal.commands.context import Context, catch_errors
+
 if TYPE_CHECKING:
-    from .cli import Context
-    from .settings import Settings
+    from followup_cal.core.settings import Settings
 
 
 @click.group()
@@ -50,7 +50,6 @@ def auth_google(obj: Context, client_secrets: Path, no_browser: bool, calendar_n
     Example:
       followup-cal auth google --client-secrets ~/Downloads/client_secret.json
     """
-    from .cli import catch_errors  # here, not at the top: cli imports this module
 
     catch_errors(save_google_token)(obj, client_secrets, no_browser, calendar_name)
 
@@ -58,9 +57,9 @@ def auth_google(obj: Context, client_secrets: Path, no_browser: bool, calendar_n
 def save_google_token(
     obj: Context, client_secrets: Path, no_browser: bool, calendar_name: str | None
 ) -> None:
-    from .config import default_token_file
-    from .errors import ConfigError, UsageError
-    from .google_auth import run_oauth_flow
+    from followup_cal.backends.google_auth import run_oauth_flow
+    from followup_cal.config.load import default_token_file
+    from followup_cal.errors import ConfigError, UsageError
 
     token_files: list[Path] = []
     try:
@@ -135,14 +134,13 @@ def schedule(obj: Context, kind: str, every: int) -> None:
       followup-cal schedule --systemd   a user service and timer
       followup-cal schedule --launchd > ~/Library/LaunchAgents/com.followup-cal.sync.plist
     """
-    from .cli import catch_errors  # here, not at the top: cli imports this module
 
     catch_errors(print_schedule)(obj, kind, every)
 
 
 def print_schedule(obj: Context, kind: str, every: int) -> None:
-    from .config import config_path
-    from .schedule import render_cron, render_launchd, render_systemd, this_program
+    from followup_cal.commands.schedule import render_cron, render_launchd, render_systemd, this_program
+    from followup_cal.config.load import config_path
 
     program = this_program(sys.argv[0])
     config = config_path(obj.config).absolute()

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import UsageError
-from .setup_answers import (
+from followup_cal.commands.context import Context, catch_errors
+from followup_cal.commands.setup_answers import (
     PROVIDERS,
     check_addresses,
     check_timezone,
@@ -34,9 +34,10 @@ from .setup_answers import (
     table_name,
     write_config,
 )
+from followup_cal.errors import UsageError
 
 if TYPE_CHECKING:
-    from .calendar_access import CalendarAccess
+    from followup_cal.commands.calendar_access import CalendarAccess
 
 TYPES = {
     "caldav": "CalDAV (iCloud, Fastmail, Nextcloud, Radicale, Baikal, ...)",
@@ -200,8 +201,8 @@ class Wizard:
     # ---- per type
 
     def caldav(self) -> Setup:
-        from .calendar_access import caldav_calendars
-        from .errors import AuthenticationError
+        from followup_cal.commands.calendar_access import caldav_calendars
+        from followup_cal.errors import AuthenticationError
 
         o = self.o
         provider = o.provider
@@ -290,9 +291,9 @@ class Wizard:
         click.echo(f"Interviews are read from: {interviews.name}; reminders go to: {reminders.name}")
 
     def google(self) -> Setup:
-        from .calendar_access import google_calendars
-        from .config import default_token_file
-        from .google_auth import load_credentials, run_oauth_flow
+        from followup_cal.backends.google_auth import load_credentials, run_oauth_flow
+        from followup_cal.commands.calendar_access import google_calendars
+        from followup_cal.config.load import default_token_file
 
         o = self.o
         token_file = (o.token_file or default_token_file()).expanduser().absolute()
@@ -331,7 +332,7 @@ class Wizard:
         return setup
 
     def local(self, kind: str) -> Setup:
-        from .calendar_access import local_calendar
+        from followup_cal.commands.calendar_access import local_calendar
 
         what = "Folder of .ics files (vdir)" if kind == "vdir" else "The .ics file"
         given = str(self.o.path) if self.o.path else None
@@ -342,7 +343,7 @@ class Wizard:
         return Setup(calendars={table_name(path.stem): {"type": kind, "path": str(path)}})
 
     def common(self, username: str | None) -> tuple[str | None, list[str], str]:
-        from .config import system_timezone
+        from followup_cal.config.load import system_timezone
 
         o = self.o
         system = system_timezone().key
@@ -370,7 +371,7 @@ class Wizard:
 
 
 def run_init(config: str | None, options: InitOptions) -> None:
-    from .config import config_path, load_settings, parse_settings
+    from followup_cal.config.load import config_path, load_settings, parse_settings
 
     path = config_path(config)
     wizard = Wizard(options)
@@ -453,7 +454,6 @@ def init(ctx: click.Context, /, **options: Any) -> None:
       DAV_PASSWORD=... followup-cal init --type caldav --url http://127.0.0.1:5232/ \\
           --username alice --password-env DAV_PASSWORD --calendar work --timezone Europe/Berlin
     """
-    from .cli import Context, catch_errors  # here, not at the top: cli imports this module
 
     obj = ctx.find_object(Context)
     catch_errors(run_init)(obj.config if obj else None, InitOptions(**options))

@@ -16,12 +16,12 @@ from enum import StrEnum
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from . import text
-from .detect import organisation, outcome
-from .model import Event, Kind, event_is_edited
-from .plan import InterviewPlan
-from .settings import Settings
-from .sync import Analysis, window
+from followup_cal.core import text
+from followup_cal.core.detect import organisation, outcome
+from followup_cal.core.model import Event, Kind, event_is_edited
+from followup_cal.core.plan import InterviewPlan
+from followup_cal.core.settings import Settings
+from followup_cal.run.sync import Analysis, window
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "data/status.schema.json"

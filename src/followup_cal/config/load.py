@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import platformdirs
 
-from .config_reader import MISSING, Reader, dotted, suggest
-from .errors import ConfigError
-from .settings import WEEKDAYS, CalendarSettings, DetectSettings, Rules, Settings
+from followup_cal.config.values import MISSING, Reader, dotted, suggest
+from followup_cal.core.settings import WEEKDAYS, CalendarSettings, DetectSettings, Rules, Settings
+from followup_cal.errors import ConfigError
 
 APP_NAME = "followup-cal"
 CONFIG_ENV = "FOLLOWUP_CAL_CONFIG"

@@ -14,9 +14,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import ConfigError
-from .redact import register_secret
-from .settings import CalendarSettings, Settings
+from followup_cal.config.redact import register_secret
+from followup_cal.core.settings import CalendarSettings, Settings
+from followup_cal.errors import ConfigError
 
 KEYRING_SERVICE = "followup-cal"
 PASSWORD_COMMAND_TIMEOUT = 30  # seconds

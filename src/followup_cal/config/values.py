@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from followup_cal.errors import ConfigError
 
 MISSING: Any = object()  # a key absent from its table
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

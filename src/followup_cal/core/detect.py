@@ -1,6 +1,6 @@
 """Which events are interviews, why, how they ended, and which organisation they are with.
 
-Pure functions of an :class:`~followup_cal.model.Event` and the settings (DESIGN.md "Which events are
+Pure functions of an :class:`~followup_cal.core.model.Event` and the settings (DESIGN.md "Which events are
 interviews"). Negative signals are checked first and always win over positive ones.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .model import INTERVIEW_CATEGORY, Event, Status
-from .settings import Settings
+from followup_cal.core.model import INTERVIEW_CATEGORY, Event, Status
+from followup_cal.core.settings import Settings
 
 DEFAULT_KEYWORDS = (
     "interview",

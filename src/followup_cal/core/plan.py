@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .decision import StatedDecision, find_decision
-from .detect import organisation, outcome
-from .errors import ConfigError
-from .model import Event, Moment, end_of
-from .settings import Rules, Settings
+from followup_cal.core.decision import StatedDecision, find_decision
+from followup_cal.core.detect import organisation, outcome
+from followup_cal.core.model import Event, Moment, end_of
+from followup_cal.core.settings import Rules, Settings
+from followup_cal.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import text
-from .model import Event, Kind, ReminderDraft, event_is_edited, reminder_uid
-from .plan import InterviewPlan
-from .settings import Settings
+from followup_cal.core import text
+from followup_cal.core.model import Event, Kind, ReminderDraft, event_is_edited, reminder_uid
+from followup_cal.core.plan import InterviewPlan
+from followup_cal.core.settings import Settings
 
 
 @dataclass(frozen=True)

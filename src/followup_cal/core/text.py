@@ -13,8 +13,8 @@ from datetime import date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .detect import DEFAULT_KEYWORDS, organisation
-from .model import Attendee, Event, Kind, Person
+from followup_cal.core.detect import DEFAULT_KEYWORDS, organisation
+from followup_cal.core.model import Attendee, Event, Kind, Person
 
 SUMMARY_LIMIT = 50  # what a lock screen shows of a notification's title without cutting it
 SUMMARY_TITLE_LIMIT = 40

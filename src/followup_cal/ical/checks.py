@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from .model import Moment
+from followup_cal.core.model import Moment
 
 _TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID")
 MAX_OCCURRENCES = 5000  # of one series inside the window; more is no calendar a person reads

@@ -13,8 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import NotFound
-from .model import INTERVIEW_CATEGORY, PROP_ISSUED, Kind, MarkUpdate, Moment, format_recurrence_id
+from followup_cal.core.model import (
+    INTERVIEW_CATEGORY,
+    PROP_ISSUED,
+    Kind,
+    MarkUpdate,
+    Moment,
+    format_recurrence_id,
+)
+from followup_cal.errors import NotFound
 
 _PHYSICAL_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)

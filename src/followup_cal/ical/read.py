@@ -16,10 +16,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
-from . import ical_marks
-from .errors import BackendError
-from .ical_checks import Unreadable, as_datetime, check_recurrence_cost, check_times, time_value, to_moment
-from .model import (
+from followup_cal.core.model import (
     INTERVIEW_CATEGORY,
     PROP_FINGERPRINT,
     PROP_ISSUED,
@@ -35,6 +32,16 @@ from .model import (
     ReminderDraft,
     ReminderMark,
     format_recurrence_id,
+)
+from followup_cal.errors import BackendError
+from followup_cal.ical import marks as ical_marks
+from followup_cal.ical.checks import (
+    Unreadable,
+    as_datetime,
+    check_recurrence_cost,
+    check_times,
+    time_value,
+    to_moment,
 )
 
 PRODID = "-//followup-cal//EN"

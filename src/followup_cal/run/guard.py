@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import MassRemovalRefused
-from .reconcile import Action, Delete
+from followup_cal.core.reconcile import Action, Delete
+from followup_cal.errors import MassRemovalRefused
 
 MAX_SILENT_REMOVALS = 10
 

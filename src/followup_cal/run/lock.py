@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import FollowupCalError, LockedError
+from followup_cal.errors import FollowupCalError, LockedError
 
 APP_NAME = "followup-cal"
 

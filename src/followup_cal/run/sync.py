@@ -14,29 +14,31 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .backends.base import CalendarBackend, TracksChanges
-from .errors import BackendError, FollowupCalError
-from .model import Event, Listing, Moment, Problem, split_source_key
-from .settings import Settings
-from .sync_state import LOOKAHEAD, SettledGroup, SyncCache, group_fingerprint, instant, stable_until
+from followup_cal.backends.base import CalendarBackend, TracksChanges
+from followup_cal.core.model import Event, Listing, Moment, Problem, split_source_key
+from followup_cal.core.settings import Settings
+from followup_cal.errors import BackendError, FollowupCalError
+from followup_cal.run.group import Group
+from followup_cal.run.sync_state import (
+    LOOKAHEAD,
+    SettledGroup,
+    SyncCache,
+    group_fingerprint,
+    instant,
+    stable_until,
+)
 
 # The deciding core (detect, plan, reconcile, writes) is imported where a group is read: a sync that
 # finds nothing changed needs none of it.
 if TYPE_CHECKING:
-    from .detect import Detection
-    from .plan import InterviewPlan
-    from .reconcile import Action
-    from .writes import Progress
+    from followup_cal.core.detect import Detection
+    from followup_cal.core.plan import InterviewPlan
+    from followup_cal.core.reconcile import Action
+    from followup_cal.run.writes import Progress
 
 log = logging.getLogger(__name__)
 
 MAX_REPLANS = 3
-
-
-@dataclass(frozen=True)
-class Group:
-    target: str
-    sources: tuple[str, ...]
 
 
 @dataclass
@@ -99,9 +101,9 @@ def analyse(
     With a ``lookahead`` the calendars are read that much past the window's end, only to learn when the
     next event enters the window (``next_entry``); what lies there is otherwise left out.
     """
-    from .detect import detect
-    from .plan import plan_interviews
-    from .reconcile import plan_clean, reconcile
+    from followup_cal.core.detect import detect
+    from followup_cal.core.plan import plan_interviews
+    from followup_cal.core.reconcile import plan_clean, reconcile
 
     start, end = window(settings, now)
     analysis = Analysis(group)
@@ -208,8 +210,8 @@ def run(
                 if settled is not None:
                     result.problems.extend(settled.problems)
                     continue
-            from .guard import check_removals
-            from .writes import Replan, describe, execute
+            from followup_cal.run.guard import check_removals
+            from followup_cal.run.writes import Replan, describe, execute
 
             lookahead = LOOKAHEAD if tokens is not None else timedelta(0)
             for _round in range(MAX_REPLANS):

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import __version__
-from .model import Moment, Problem
-from .settings import Settings
+from followup_cal import __version__
+from followup_cal.core.model import Moment, Problem
+from followup_cal.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def program_files() -> list[Path]:
     """Every source file of the program. A change to any of them (a new reminder wording, how a backend
     reads marks, an installed update that kept the version number) must not hide behind a settled
     state; hashing them all (some 250 KB) takes a few milliseconds."""
-    return sorted(Path(__file__).parent.rglob("*.py"))
+    return sorted(Path(__file__).parent.parent.rglob("*.py"))
 
 
 def _program_digest() -> str:
@@ -111,7 +111,7 @@ def stable_until(
 
 
 def cache_file(config_path: Path) -> Path:
-    from .lock import lock_dir
+    from followup_cal.run.lock import lock_dir
 
     digest = hashlib.sha256(str(config_path.expanduser().resolve()).encode()).hexdigest()[:16]
     return lock_dir() / f"sync-state-{digest}.json"

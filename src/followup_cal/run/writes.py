@@ -15,15 +15,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import text
-from .backends.base import CalendarBackend, write_connections
-from .errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
-from .model import Kind, MarkUpdate, reminder_uid
-from .reconcile import Action, Create, Delete, Mark, Update
-from .settings import Settings
+from followup_cal.backends.base import CalendarBackend, write_connections
+from followup_cal.core import text
+from followup_cal.core.model import Kind, MarkUpdate, reminder_uid
+from followup_cal.core.reconcile import Action, Create, Delete, Mark, Update
+from followup_cal.core.settings import Settings
+from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 
 if TYPE_CHECKING:
-    from .sync import Group
+    from followup_cal.run.group import Group
 
 log = logging.getLogger(__name__)
 
