@@ -182,6 +182,11 @@ FILLER = (
 )
 
 
+# A guard against super-linear blow-ups (a quadratic scan of a megabyte takes minutes), not a speed target:
+# CPU seconds of this process, so a busy shared machine does not make it fail. Speed is the benchmarks' job.
+HANG_GUARD_CPU_SECONDS = 10.0
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -191,9 +196,9 @@ FILLER = (
     ids=["notes", "one-long-line"],
 )
 def test_megabyte_description_is_fast_and_still_found(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     found = find_decision(text, TUE)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < HANG_GUARD_CPU_SECONDS
     assert found is not None
     assert found.date == date(2026, 12, 12)
 
@@ -214,10 +219,9 @@ def test_megabyte_description_is_fast_and_still_found(text: str) -> None:
     ids=lambda text: repr(text[:14]),
 )
 def test_adversarial_megabyte_is_linear(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     find_decision(text, TUE)
-    # Twice the budget of a real description: these maximise cue/connector hits per character.
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < HANG_GUARD_CPU_SECONDS
 
 
 VOCABULARY = [
