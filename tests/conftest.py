@@ -9,6 +9,7 @@ import pytest
 
 from google_standin import GoogleStandin
 from memory_keyring import MemoryKeyring, keyring_replaced_by
+from microsoft_identity import MicrosoftIdentity
 
 ICS_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 
@@ -41,3 +42,11 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     backend = MemoryKeyring()
     with keyring_replaced_by(backend):
         yield backend
+
+
+@pytest.fixture
+def identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[MicrosoftIdentity]:
+    """A fresh Microsoft identity stand-in (TLS) for one test; requests (so msal) trusts its test CA."""
+    with MicrosoftIdentity() as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))
+        yield server
