@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +25,19 @@ class Fault:
     times: int = 1
     forward_first: bool = False  # the request reaches the server, but its answer is lost
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    path_suffix: str = ""  # only requests whose path ends so
+
+
+@dataclass(frozen=True)
+class Span:
+    """One request the proxy answered: when it arrived and when its answer was ready (monotonic)."""
+
+    method: str
+    path: str
+    status: int
+    arrived: float
+    done: float
 
 
 class FlakyProxy:
@@ -35,6 +49,7 @@ class FlakyProxy:
         self.nonce = uuid.uuid4().hex
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests it had forwarded at once
+        self.spans: list[Span] = []
         self._count_lock = threading.Lock()
         proxy = self
 
@@ -44,6 +59,7 @@ class FlakyProxy:
 
             def handle_any(self) -> None:
                 proxy.log.append(self.command)
+                arrived = time.monotonic()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if proxy.digest_user and not proxy.digest_ok(self.command, self.headers.get("Authorization")):
                     self.send_response(401)
@@ -54,20 +70,30 @@ class FlakyProxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                fault = next((f for f in proxy.faults if f.method == self.command and f.times > 0), None)
+                fault = next(
+                    (
+                        f
+                        for f in proxy.faults
+                        if f.method == self.command and f.times > 0 and self.path.endswith(f.path_suffix)
+                    ),
+                    None,
+                )
                 if fault is not None:
                     fault.times -= 1
                     if fault.forward_first:
                         proxy.forward(self.command, self.path, body, dict(self.headers.items()))
+                    proxy.spans.append(Span(self.command, self.path, fault.status, arrived, time.monotonic()))
                     self.send_response(fault.status)
                     for key, value in fault.headers.items():
                         self.send_header(key, value)
-                    self.send_header("Content-Length", "0")
+                    self.send_header("Content-Length", str(len(fault.body)))
                     self.end_headers()
+                    self.wfile.write(fault.body)
                     return
                 status, headers, answer = proxy.forward(
                     self.command, self.path, body, dict(self.headers.items())
                 )
+                proxy.spans.append(Span(self.command, self.path, status, arrived, time.monotonic()))
                 self.send_response(status)
                 for key, value in headers:
                     if key.lower() not in (

@@ -88,5 +88,6 @@ class TracksChanges(Protocol):
 
 def write_connections(backend: CalendarBackend) -> int:
     """How many writes the backend takes at once (an optional ``write_connections`` attribute; 1 when it
-    has none, as for backends whose client is not thread-safe)."""
+    has none, as for backends whose client is not thread-safe). Read before each write: a backend
+    lowers it when its server turns out not to take writes at once (423, 429, 503)."""
     return max(1, int(getattr(backend, "write_connections", 1)))

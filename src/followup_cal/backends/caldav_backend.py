@@ -22,9 +22,11 @@ from followup_cal.backends.dav import (
     DAV,
     DavResource,
     DavSession,
+    Precondition,
     Reply,
     calendar_query_body,
     collection_url,
+    preconditions_in,
     sync_collection_body,
     sync_token_in,
     time_range_filter,
@@ -40,6 +42,9 @@ XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
 # Answers to a sync token the server no longer accepts (RFC 6578 DAV:valid-sync-token, or gone).
 STALE_TOKEN_STATUSES = frozenset({400, 403, 409, 410, 412})
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+# Preconditions a server names when the UID is held by another object: RFC 4791 5.3.2.1 (in this
+# calendar) and RFC 6638 3.2.4.1 (anywhere in the account, for servers that keep UIDs unique per user).
+UID_TAKEN = frozenset({f"{CALDAV}no-uid-conflict", f"{CALDAV}unique-scheduling-object-resource"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class CaldavBackend:
         connections: int = 1,
     ) -> None:
         self.name = name
-        self.write_connections = connections
+        self._connections = connections
         self.url = url
         self._session = DavSession(
             collection_url(url),
@@ -86,6 +91,12 @@ class CaldavBackend:
         # The objects seen by the last reads, by path: write_marks edits these bytes when the etag
         # still matches, saving a GET. Only a speed-up: without it the object is fetched.
         self._objects: dict[str, StoredObject] = {}
+
+    @property
+    def write_connections(self) -> int:
+        """Writes sent at once: as configured, until the server answers a write with 423, 429 or 503;
+        then one for the rest of the run."""
+        return 1 if self._session.writes_contended else self._connections
 
     # ---- the collection
 
@@ -245,9 +256,10 @@ class CaldavBackend:
             landed = self._read_back(href, draft)
             if landed is not None:
                 return landed
-        if reply.status == 412 or reply.status == 409 or (reply.status == 403 and _names_uid(reply.body)):
+        taken = _uid_taken(reply)
+        if taken is not None:
             raise AlreadyExists(
-                f"{self._session.label}: an event with UID {draft.uid} already exists "
+                f"{self._session.label}: an event with UID {draft.uid} already exists{taken} "
                 f"(HTTP {reply.status}); it will be looked up"
             )
         self._check_written(reply, "creating", href)
@@ -323,6 +335,13 @@ class CaldavBackend:
         status = reply.status
         if status in (200, 201, 204):
             return
+        refused = preconditions_in(reply.body) if 400 <= status < 500 else []
+        if refused:
+            names = ", ".join(condition.local_name for condition in refused)
+            raise BackendError(
+                f"{self._session.label} refused {doing} {href} (HTTP {status}, precondition {names}): "
+                "the server does not accept this object; please report it with the server's name"
+            )
         if status == 403:
             raise BackendError(
                 f"{self._session.label} refused {doing} {href} (HTTP 403): check the calendar is writable"
@@ -411,9 +430,18 @@ def _same_origin(url_a: str, url_b: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def _names_uid(body: bytes) -> bool:
-    """True when a refusal's body is about the UID (RFC 4791 no-uid-conflict, or a server's own words)."""
-    return b"uid" in body.lower()
+def _uid_taken(reply: Reply) -> str | None:
+    """When a create's refusal says the UID is taken: where (" at <href>" when the server named the
+    other object, else ""); None for any other answer. Read from the status and the parsed
+    precondition, never from the body's wording: 409 (Radicale), 412 on If-None-Match (Xandikos), or
+    403 naming no-uid-conflict or unique-scheduling-object-resource (servers with per-account UIDs)."""
+    conditions: list[Precondition] = []
+    if reply.status in (403, 409, 412):
+        conditions = [c for c in preconditions_in(reply.body) if c.name in UID_TAKEN]
+    if reply.status in (409, 412) or conditions:
+        hrefs = [href for condition in conditions for href in condition.hrefs]
+        return f" at {hrefs[0]}" if hrefs else ""
+    return None
 
 
 def _strong_etag(value: str | None) -> str | None:

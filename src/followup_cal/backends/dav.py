@@ -30,6 +30,9 @@ DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 
 SAFE_TO_REDIRECT = frozenset({"GET", "OPTIONS"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
+# Answers to a write that say the server takes fewer writes at once than it was sent.
+CONTENTION_STATUSES = frozenset({423, 429, 503})
 REDIRECTS = frozenset({301, 302, 307, 308})
 MAX_REDIRECTS = 5
 
@@ -81,6 +84,9 @@ class DavSession:
         self.retry = retry or RetryPolicy()
         self.verify: bool | str = ca_bundle if (ca_bundle and verify) else verify
         self.connections = connections
+        # Set once the server answered a write with 423, 429 or 503: it gets one write at a time from
+        # then on (see CaldavBackend.write_connections).
+        self.writes_contended = False
         self._http: niquests.Session | None = None
         self.auth: niquests.auth.AuthBase | None = None
         self._credentials = (username, password) if username is not None and password is not None else None
@@ -146,21 +152,31 @@ class DavSession:
         retry: bool = True,
     ) -> Reply:
         """Sends one request; 429 and 5xx answers and timeouts are retried when ``retry`` (the caller
-        says whether a second attempt is safe). 401 raises AuthenticationError; network failures raise
-        BackendError. Any other status is returned for the caller to judge."""
+        says whether a second attempt is safe), and so is 423 Locked on a conditional write (its
+        If-Match or If-None-Match keeps the retry safe). 401 raises AuthenticationError; network
+        failures raise BackendError. Any other status is returned for the caller to judge."""
+        headers = headers or {}
         attempts = self.retry.attempts if retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                reply = self._send_once(method, url, body, headers or {})
+                reply = self._send_once(method, url, body, headers)
             except TransientError:
                 if attempt == attempts:
                     raise
                 self.retry.wait(attempt)
                 continue
-            if is_transient(reply.status) and attempt < attempts:
+            if method not in READ_METHODS and reply.status in CONTENTION_STATUSES:
+                self.writes_contended = True
+            passing = is_transient(reply.status) or (reply.status == 423 and _conditional(headers))
+            if passing and attempt < attempts:
                 self.retry.wait(attempt, parse_retry_after(reply.header("Retry-After")))
                 continue
-            if is_transient(reply.status):
+            if reply.status == 423 and passing:
+                raise TransientError(
+                    f"{self.label} stayed locked (HTTP 423) through {attempt} tries of {method}: "
+                    "another program may be writing to the calendar; try again later"
+                )
+            if passing:
                 raise TransientError(
                     f"{self.label} answered HTTP {reply.status} to {method} after {attempt} tries: "
                     "the server is busy or failing; try again later"
@@ -283,6 +299,10 @@ class DavSession:
             raise self.network_error(failure) from failure
         finally:
             client.close()
+
+
+def _conditional(headers: Mapping[str, str]) -> bool:
+    return any(key.lower() in ("if-match", "if-none-match") for key in headers)
 
 
 def _auth_for(challenge: str, username: str, password: str) -> niquests.auth.AuthBase | None:
@@ -414,6 +434,33 @@ def parse_multistatus(body: bytes) -> list[DavResource]:
                 resource.props[element.tag] = element
         resources.append(resource)
     return resources
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """The precondition or postcondition a server named in a DAV:error body (RFC 4918 16)."""
+
+    name: str  # "{namespace}local-name" of the element
+    hrefs: tuple[str, ...]  # any DAV:href inside it (e.g. the object already holding the UID)
+
+    @property
+    def local_name(self) -> str:
+        return self.name.rsplit("}", 1)[-1]
+
+
+def preconditions_in(body: bytes) -> list[Precondition]:
+    """The conditions named by a DAV:error answer; none when the body is not such XML."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return []
+    if root.tag != f"{DAV}error":
+        return []
+    found = []
+    for element in root:
+        hrefs = ((href.text or "").strip() for href in element.iter(f"{DAV}href"))
+        found.append(Precondition(element.tag, tuple(href for href in hrefs if href)))
+    return found
 
 
 def _status_code(status_line: str | None) -> int | None:

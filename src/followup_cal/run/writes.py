@@ -2,7 +2,8 @@
 tags and ISSUED records, so that a record never names a reminder that is not in the calendar yet.
 
 Within each of those steps the writes are independent of each other, so a backend that takes several
-at once (``write_connections``) gets them over a small pool of threads; the steps stay in order.
+at once (``write_connections``) gets them over a small pool of threads; the steps stay in order. The
+count is asked again before each write: a backend may lower it during a run (a server that locked).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -108,33 +109,37 @@ def create_reminder(action: Create, backend: CalendarBackend, tz: ZoneInfo) -> b
 
 
 def in_parallel(
-    calls: Sequence[Callable[[], bool]], workers: int, on_done: Callable[[int, bool], None]
+    calls: Sequence[Callable[[], bool]], workers: Callable[[], int], on_done: Callable[[int, bool], None]
 ) -> None:
-    """Runs ``calls`` with up to ``workers`` at once, telling ``on_done(index, result)`` (in this thread)
-    as each succeeds. After the first failure no further call starts; the running ones finish, then a
-    failure is raised: a precondition failure only when no other kind happened, since re-reading the
-    calendar cannot mend a broken connection."""
-    if workers <= 1 or len(calls) <= 1:
+    """Runs ``calls`` with up to ``workers()`` at once, telling ``on_done(index, result)`` (in this
+    thread) as each succeeds. ``workers()`` is asked again before each call starts, so a server that
+    proved unable to take writes at once gets one at a time from then on. After the first failure no
+    further call starts; the running ones finish, then a failure is raised: a precondition failure only
+    when no other kind happened, since re-reading the calendar cannot mend a broken connection."""
+    if workers() <= 1 or len(calls) <= 1:
         for index, call in enumerate(calls):
             on_done(index, call())
         return
-    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
-        futures = {pool.submit(call): index for index, call in enumerate(calls)}
-        pending: set[Future[bool]] = set(futures)
-        failures: list[BaseException] = []
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in sorted(finished, key=futures.__getitem__):
-                if future.cancelled():  # never started, after an earlier failure
-                    continue
+    waiting = iter(enumerate(calls))
+    running: dict[Future[bool], int] = {}
+    failures: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=min(workers(), len(calls))) as pool:
+        while True:
+            while not failures and len(running) < max(1, workers()):
+                upcoming = next(waiting, None)
+                if upcoming is None:
+                    break
+                running[pool.submit(upcoming[1])] = upcoming[0]
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=running.__getitem__):
+                index = running.pop(future)
                 error = future.exception()
                 if error is None:
-                    on_done(futures[future], future.result())
+                    on_done(index, future.result())
                 else:
                     failures.append(error)
-            if failures:
-                for future in pending:
-                    future.cancel()
     if failures:
         raise next((f for f in failures if not isinstance(f, PreconditionFailed | NotFound)), failures[0])
 
@@ -245,7 +250,8 @@ class _Execution:
             self.tally.tick()
 
         try:
-            in_parallel(calls, write_connections(self.backends[calendar]), finished)
+            backend = self.backends[calendar]
+            in_parallel(calls, lambda: write_connections(backend), finished)
         finally:
             first = 0
             for index, span in enumerate(spans):
