@@ -10,6 +10,7 @@ import pytest
 from google_standin import GoogleStandin
 from memory_keyring import MemoryKeyring, keyring_replaced_by
 from microsoft_identity import MicrosoftIdentity
+from xandikos_server import XandikosServer, running_xandikos
 
 ICS_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 
@@ -49,4 +50,11 @@ def identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[MicrosoftIdentity]:
     """A fresh Microsoft identity stand-in (TLS) for one test; requests (so msal) trusts its test CA."""
     with MicrosoftIdentity() as server:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))
+        yield server
+
+
+@pytest.fixture(scope="session")
+def xandikos() -> Iterator[XandikosServer]:
+    """A real Xandikos server, started once for the session (each test makes its own calendar)."""
+    with running_xandikos() as server:
         yield server
