@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -21,8 +22,9 @@ from followup_cal.backends.http import RetryPolicy
 from followup_cal.commands.cli import cli
 from followup_cal.config.load import DEFAULT_CONNECTIONS
 from followup_cal.core.model import Kind
+from followup_cal.errors import AlreadyExists
 from scenarios import TZ, SyncScenarios, World
-from test_caldav import RadicaleHarness, collection_store
+from test_caldav import RadicaleHarness, collection_store, draft, object_paths, user_event
 from xandikos_server import XandikosServer
 
 # The default retries (what a user gets), only with shorter waits: a lock lasts milliseconds.
@@ -83,3 +85,14 @@ def test_first_sync_of_a_fresh_calendar_from_the_command_line(
     world = World(xandikos_backend(calendar_url), CalendarUser(collection_store(xandikos, calendar_url)))
     reminders = world.reminders()  # asserts there is no duplicate
     assert {kind for _source, kind in reminders} == set(Kind)
+
+
+def test_a_uid_stored_under_another_name_is_already_exists(
+    xandikos: XandikosServer, calendar_url: str
+) -> None:
+    """Xandikos says so with 412 and a no-uid-conflict precondition."""
+    written = draft()
+    assert xandikos.put_ics(calendar_url + "elsewhere.ics", user_event(written.uid, "Someone else's")) == 201
+    with pytest.raises(AlreadyExists, match=r"already exists \(HTTP 412\)"):
+        xandikos_backend(calendar_url).create(written)
+    assert object_paths(xandikos, calendar_url) == [urlsplit(calendar_url).path + "elsewhere.ics"]
