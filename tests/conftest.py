@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from google_standin import GoogleStandin
+from graph_standin import GraphStandin
 from memory_keyring import MemoryKeyring, keyring_replaced_by
 from microsoft_identity import MicrosoftIdentity
 from xandikos_server import XandikosServer, running_xandikos
@@ -34,6 +35,13 @@ def private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 def standin() -> Iterator[GoogleStandin]:
     """A fresh Google stand-in for one test (test_network_faults and test_secret_leaks set up their own)."""
     with GoogleStandin() as server:
+        yield server
+
+
+@pytest.fixture
+def graph() -> Iterator[GraphStandin]:
+    """A fresh Microsoft Graph stand-in for one test."""
+    with GraphStandin() as server:
         yield server
 
 
