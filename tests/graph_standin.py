@@ -18,28 +18,20 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from graph_store import DEFAULT_CALENDAR, GraphError, GraphStore, Json, graph_value, instant, zone
+from graph_odata import Shape, matches, one, prefer_header, time_range
+from graph_store import DEFAULT_CALENDAR, GraphError, GraphStore, Json
 
 ACCESS_TOKEN = "standin-graph-access-token"
 MAX_BATCH = 20
-DEFAULT_PAGE_SIZE = 10  # Graph's own default for calendarView
 ACTIONS = ("accept", "decline", "tentativelyAccept", "forward", "cancel", "dismissReminder", "snoozeReminder")
 QUIET_FIELDS = frozenset({"categories", "singleValueExtendedProperties"})
-_TEXT = r"'((?:[^']|'')*)'"
-ICALUID_FILTER = re.compile(rf"iCalUId eq {_TEXT}")
-PROPERTY_FILTER = re.compile(
-    rf"singleValueExtendedProperties/any\((\w+): \1/id eq {_TEXT} and \1/value eq {_TEXT}\)", re.IGNORECASE
-)
-EXPAND = re.compile(r"singleValueExtendedProperties\(\$filter=(.*)\)", re.IGNORECASE)
 
 
 @dataclass
@@ -59,10 +51,6 @@ class LoggedRequest:
     body: Any
     in_batch: bool
     status: int = 0
-
-
-def _text(value: str) -> str:
-    return value.replace("''", "'")
 
 
 class GraphStandin:
@@ -277,17 +265,17 @@ class GraphStandin:
         else:
             raise GraphError(400, "BadRequest", f"Resource not found for the segment '{path}'.")
         self.store.calendar(calendar_id)
-        prefer = _prefer(headers)
-        shape = _Shape(query, prefer)
+        prefer = prefer_header(headers)
+        shape = Shape(query, prefer)
         if rest == [] and method == "GET":
             return 200, self._calendar_json(calendar_id)
         if rest == ["calendarView"] and method == "GET":
-            lo, hi = _range(query)
+            lo, hi = time_range(query)
             return 200, self._page(path, query, shape.all(self.store.view(calendar_id, lo, hi)), shape)
         if rest == ["calendarView", "delta"] and method == "GET":
             return 200, self._delta(path, query, calendar_id, shape)
         if rest == ["events"] and method == "GET":
-            items = [e for e in self.store.events(calendar_id) if _matches(e, _one(query, "$filter"))]
+            items = [e for e in self.store.events(calendar_id) if matches(e, one(query, "$filter"))]
             return 200, self._page(path, query, shape.all(items), shape)
         if rest == ["events"] and method == "POST":
             self._check_can_edit(calendar_id)
@@ -299,7 +287,7 @@ class GraphStandin:
             master = self.store.get(calendar_id, rest[1])
             if master.get("type") != "seriesMaster":
                 raise GraphError(400, "ErrorInvalidRequest", "The event is not a series master.")
-            lo, hi = _range(query)
+            lo, hi = time_range(query)
             calendar = self.store.calendar(calendar_id)
             return 200, self._page(
                 path, query, shape.all(self.store.occurrences(calendar, master, lo, hi)), shape
@@ -354,20 +342,20 @@ class GraphStandin:
             return 201, copy.deepcopy(category)
         raise GraphError(405, "ErrorInvalidRequest", "Method not allowed.")
 
-    def _page(self, path: str, query: dict[str, list[str]], items: list[Json], shape: _Shape) -> Json:
+    def _page(self, path: str, query: dict[str, list[str]], items: list[Json], shape: Shape) -> Json:
         size = shape.page_size
-        offset = int(_one(query, "$skip") or 0)
+        offset = int(one(query, "$skip") or 0)
         page: Json = {"value": items[offset : offset + size]}
         if offset + size < len(items):
             following = {k: v[0] for k, v in query.items() if k != "$skip"} | {"$skip": str(offset + size)}
             page["@odata.nextLink"] = f"{self.api_endpoint}{path}?{urlencode(following, quote_via=quote)}"
         return page
 
-    def _delta(self, path: str, query: dict[str, list[str]], calendar_id: str, shape: _Shape) -> Json:
+    def _delta(self, path: str, query: dict[str, list[str]], calendar_id: str, shape: Shape) -> Json:
         """A round of the calendar view's delta: the view page by page (``$skiptoken`` carries the range
         and the offset), then a ``deltaLink``; with ``$deltatoken``, what changed since it."""
         delta_link = f"{self.api_endpoint}{path}?$deltatoken={self.store.counter}"
-        token = _one(query, "$deltatoken")
+        token = one(query, "$deltatoken")
         if token is not None:
             number = int(token) if token.isdigit() else -1
             if number < self._delta_floor or number > self.store.counter:
@@ -377,13 +365,13 @@ class GraphStandin:
                 "value": [e if "@removed" in e else shape.one(e) for e in changed],
                 "@odata.deltaLink": delta_link,
             }
-        skip = _one(query, "$skiptoken")
+        skip = one(query, "$skiptoken")
         if skip:
             start, end, offset_text = skip.split("~")
             offset = int(offset_text)
         else:
-            start, end, offset = _one(query, "startDateTime") or "", _one(query, "endDateTime") or "", 0
-        lo, hi = _range({"startDateTime": [start], "endDateTime": [end]})
+            start, end, offset = one(query, "startDateTime") or "", one(query, "endDateTime") or "", 0
+        lo, hi = time_range({"startDateTime": [start], "endDateTime": [end]})
         items = shape.all(self.store.view(calendar_id, lo, hi))
         size = shape.page_size
         page: Json = {"value": items[offset : offset + size]}
@@ -395,88 +383,10 @@ class GraphStandin:
         return page
 
 
-class _Shape:
-    """What the request asked of each event: the zone of its times, the fields, the marks expanded."""
-
-    def __init__(self, query: dict[str, list[str]], prefer: dict[str, str]) -> None:
-        self.zone_name = prefer.get("outlook.timezone", "UTC")
-        zone(self.zone_name)  # an unknown zone is an error, as on Graph
-        select = _one(query, "$select")
-        self.fields = None if select is None else {f.strip() for f in select.split(",")}
-        self.expand: set[str] | None = None
-        expand = _one(query, "$expand")
-        if expand is not None:
-            match = EXPAND.fullmatch(expand)
-            if match is None:
-                raise GraphError(400, "BadRequest", f"Unsupported $expand: {expand}")
-            self.expand = {_text(m).casefold() for m in re.findall(rf"id eq {_TEXT}", match.group(1))}
-        top = _one(query, "$top")
-        self.page_size = int(top or prefer.get("odata.maxpagesize") or DEFAULT_PAGE_SIZE)
-
-    def all(self, events: list[Json]) -> list[Json]:
-        return [self.one(e) for e in events]
-
-    def one(self, event: Json) -> Json:
-        item = copy.deepcopy(event)
-        for key in ("start", "end"):
-            if isinstance(item.get(key), dict) and not item.get("isAllDay"):
-                item[key] = graph_value(instant(item[key]), self.zone_name)
-        properties = item.pop("singleValueExtendedProperties", None) or []
-        if self.fields is not None:
-            item = {k: v for k, v in item.items() if k in self.fields or k in ("id", "@odata.etag")}
-        if self.expand is not None:
-            chosen = [p for p in properties if p["id"].casefold() in self.expand]
-            if chosen:
-                item["singleValueExtendedProperties"] = chosen
-        return item
-
-
-def _matches(event: Json, condition: str | None) -> bool:
-    if condition is None:
-        return True
-    match = ICALUID_FILTER.fullmatch(condition)
-    if match is not None:
-        return bool(event.get("iCalUId") == _text(match.group(1)))
-    match = PROPERTY_FILTER.fullmatch(condition)
-    if match is not None:
-        wanted_id, wanted_value = _text(match.group(2)).casefold(), _text(match.group(3))
-        return any(
-            p["id"].casefold() == wanted_id and p.get("value") == wanted_value
-            for p in event.get("singleValueExtendedProperties") or []
-        )
-    raise GraphError(400, "ErrorInvalidUrlQueryFilter", f"The query filter '{condition}' is not supported.")
-
-
 def _calendar_of(seg: list[str]) -> str:
     if seg[:2] == ["me", "calendars"] and len(seg) > 2:
         return unquote(seg[2])
     return DEFAULT_CALENDAR
-
-
-def _one(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[0] if values else None
-
-
-def _range(query: dict[str, list[str]]) -> tuple[datetime, datetime]:
-    start, end = _one(query, "startDateTime"), _one(query, "endDateTime")
-    if not start or not end:
-        raise GraphError(400, "ErrorInvalidParameter", "startDateTime and endDateTime are required.")
-
-    def parse(text: str) -> datetime:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=zone("UTC"))
-
-    return parse(start), parse(end)
-
-
-def _prefer(headers: dict[str, str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in headers.get("prefer", "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            found[name.strip().lower()] = value.strip().strip('"')
-    return found
 
 
 class _Handler(BaseHTTPRequestHandler):
