@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +17,28 @@ from xandikos_server import XandikosServer, running_xandikos
 ICS_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 
 
+def icalendar_test_files() -> Path:
+    """The folder of the ``.ics`` files that the installed icalendar package ships with its own tests."""
+    import icalendar
+
+    return Path(icalendar.__file__).resolve().parent / "tests"
+
+
 @pytest.fixture(scope="session")
-def ics_corpus() -> Path:
-    """Real calendar files from other programs (see shared/ics-corpus/README.md)."""
-    assert ICS_CORPUS.is_dir(), f"{ICS_CORPUS} is missing: clone the repository next to shared/"
-    return ICS_CORPUS
+def ics_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real calendar files from other programs: ../shared/ics-corpus (see its README.md) where it exists
+    (CI), else a copy of the ``.ics`` files icalendar ships with its tests, under ``icalendar/`` as in the
+    shared corpus (a lone clone of the project)."""
+    if ICS_CORPUS.is_dir():
+        return ICS_CORPUS
+    source = icalendar_test_files()
+    folder = tmp_path_factory.mktemp("ics-corpus")
+    for path in sorted(source.rglob("*.ics")):
+        target = folder / "icalendar" / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    assert len(list(folder.rglob("*.ics"))) > 100, f"{source} holds too few .ics files"
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -531,7 +531,7 @@ def test_tagging_corpus_events_keeps_everything_else(
         assert _content_lines_without_marks(after) == _content_lines_without_marks(before), source
         radicale.request("DELETE", path)
         tagged += 1
-    assert tagged >= 50
+    assert tagged >= 30  # 34 of icalendar's test files alone, more with the shared corpus
 
 
 def test_a_calendar_for_tasks_is_refused(radicale: RadicaleServer) -> None:

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from followup_cal.commands.cli import cli
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "ics-corpus"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
@@ -123,10 +122,10 @@ def test_missing_calendar_folder_fails_that_calendar_only(tmp_path: Path) -> Non
     assert "'gone'" in stderr and "Traceback" not in stderr
 
 
-def test_corpus_sync_never_crashes_and_leaves_non_interviews_alone(tmp_path: Path) -> None:
+def test_corpus_sync_never_crashes_and_leaves_non_interviews_alone(tmp_path: Path, ics_corpus: Path) -> None:
     folder = tmp_path / "vdir"
     folder.mkdir()
-    files = sorted(CORPUS.rglob("*.ics"))
+    files = sorted(ics_corpus.rglob("*.ics"))
     assert len(files) > 150
     for index, path in enumerate(files):
         shutil.copy(path, folder / f"{index:03d}-{path.name}")
