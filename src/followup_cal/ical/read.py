@@ -183,7 +183,7 @@ def _vevents_by_uid(
     for top in components:
         if top.name == "VCALENDAR":
             try:
-                top = x_wr_timezone.to_standard(top)
+                top = _with_calendar_zone(top)
             except Exception as exc:
                 problems.append(
                     Problem(calendar, href, f"X-WR-TIMEZONE could not be applied ({_brief(exc)})")
@@ -204,6 +204,25 @@ def _vevents_by_uid(
     if not found_vevent and not problems and b"BEGIN:VEVENT" in data.upper():
         problems.append(Problem(calendar, href, "its events could not be parsed (unbalanced BEGIN/END?)"))
     return groups, problems
+
+
+class _FloatingTimesWalker(x_wr_timezone.UTCChangingWalker):  # type: ignore[misc] # untyped library
+    """x-wr-timezone's walker, except that a time is floating only when it has no zone at all: a time
+    in a VTIMEZONE of its own (Outlook's "W. Europe Standard Time", often without TZNAME) has no tzname,
+    and the library took it for floating and moved it into the calendar's zone."""
+
+    def is_Floating(self, dt: datetime) -> bool:
+        return dt.tzinfo is None
+
+
+def _with_calendar_zone(calendar: icalendar.Calendar) -> icalendar.Calendar:
+    """The calendar with X-WR-TIMEZONE applied (as x_wr_timezone.to_standard does) to its floating and
+    UTC times only; a time with its own TZID keeps its zone."""
+    name = calendar.get(x_wr_timezone.X_WR_TIMEZONE)
+    if name is None:
+        return calendar
+    walked: icalendar.Calendar = _FloatingTimesWalker(ZoneInfo(str(name).strip())).walk(calendar)
+    return walked
 
 
 def _overlaps(event: Event, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
