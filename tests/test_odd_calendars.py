@@ -88,3 +88,69 @@ def test_reminders_of_an_outlook_event_under_x_wr_timezone_fall_at_the_right_hou
     written = calendar.read_bytes()
     assert sync(tmp_path, f'[calendars.jobs]\ntype = "ics"\npath = "{calendar}"\n') == (0, "", "")
     assert calendar.read_bytes() == written
+
+
+# --- one UID in two objects ---------------------------------------------------------------------------
+
+DUPLICATES = FIXTURES / "duplicate_uid"
+DUPLICATE_UID = "5D3F1C2A-8B7E-4C11-9A0B-2E4F6A8C0D12"
+
+
+def vdir_config(*folders: Path, reminders_to: str = "") -> str:
+    tables = ""
+    for folder in folders:
+        tables += f'[calendars.{folder.name}]\ntype = "vdir"\npath = "{folder}"\n'
+        if reminders_to and folder.name != reminders_to:
+            tables += f'reminders_to = "{reminders_to}"\n'
+    return tables
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_one_uid_in_two_files_plans_the_newer_copy_and_reports_the_other_once(tmp_path: Path) -> None:
+    folder = tmp_path / "vdir"
+    shutil.copytree(DUPLICATES, folder)
+    code, stdout, stderr = sync(tmp_path, vdir_config(folder))
+    assert code == 0, stderr
+    # The copy with the higher SEQUENCE (moved to 14:00) is the interview; the other is named once.
+    assert stdout.count("tagged") == 1 and stdout.count("wrote thank-you") == 1
+    assert stderr.count("\n") == 1 and "skipped phone-screen.ics:" in stderr
+    assert DUPLICATE_UID in stderr and "phone-screen-moved.ics" in stderr and "SEQUENCE" in stderr
+    after = files(folder)
+    assert after["phone-screen.ics"] == (DUPLICATES / "phone-screen.ics").read_bytes()
+    assert b"X-FOLLOWUP-CAL-ISSUED" in after["phone-screen-moved.ics"]
+    reminders = {key: start for data in after.values() for key, start in reminders_in(data).items()}
+    assert reminders[(DUPLICATE_UID, "thank-you")] == datetime(2030, 6, 4, 15, tzinfo=UTC)  # 17:00 Berlin
+    # The second sync writes nothing, prints nothing but the same problem, and succeeds.
+    assert sync(tmp_path, vdir_config(folder)) == (0, "", stderr)
+    assert files(folder) == after
+
+
+def test_copies_that_tie_are_chosen_by_name_and_stay_chosen(tmp_path: Path) -> None:
+    folder = tmp_path / "vdir"
+    folder.mkdir()
+    moved = (DUPLICATES / "phone-screen-moved.ics").read_bytes()
+    (folder / "b-export.ics").write_bytes(moved)
+    (folder / "a-copy.ics").write_bytes(moved.replace(b"T140000", b"T120000"))
+    code, _, stderr = sync(tmp_path, vdir_config(folder))
+    assert code == 0 and "skipped b-export.ics:" in stderr and "comes first by name" in stderr
+    after = files(folder)
+    assert after["b-export.ics"] == moved and b"X-FOLLOWUP-CAL-ISSUED" in after["a-copy.ics"]
+    assert sync(tmp_path, vdir_config(folder)) == (0, "", stderr)
+    assert files(folder) == after
+
+
+def test_one_invitation_in_two_calendars_of_a_group_gets_one_set_of_reminders(tmp_path: Path) -> None:
+    work, personal = tmp_path / "work", tmp_path / "personal"
+    for folder, name in ((work, "phone-screen.ics"), (personal, "phone-screen-moved.ics")):
+        folder.mkdir()
+        shutil.copyfile(DUPLICATES / name, folder / "invite.ics")
+    config = vdir_config(personal, work, reminders_to="personal")
+    code, stdout, stderr = sync(tmp_path, config)
+    assert code == 0 and stdout.count("wrote thank-you") == 1
+    assert stderr.startswith("work: skipped invite.ics:") and "calendar 'personal'" in stderr
+    before = files(work), files(personal)
+    assert sync(tmp_path, config) == (0, "", stderr)
+    assert (files(work), files(personal)) == before

@@ -135,6 +135,10 @@ class Event:
     reminder: ReminderMark | None = None
     # Fields of a reminder as read back, used to detect user edits (see fingerprint()).
     description: str = ""
+    # Which of two objects holding one UID is the newer (see run.duplicates): SEQUENCE, and LAST-MODIFIED
+    # (else DTSTAMP) in UTC.
+    sequence: int = 0
+    modified: datetime | None = None
 
     @property
     def all_day(self) -> bool:

@@ -293,6 +293,25 @@ def _categories(component: icalendar.Component) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _sequence(component: icalendar.Component) -> int:
+    try:
+        return int(str(component.get("SEQUENCE", 0)).strip())
+    except ValueError:
+        return 0
+
+
+def _modified(component: icalendar.Component) -> datetime | None:
+    """LAST-MODIFIED, else DTSTAMP, in UTC (a floating one read as UTC); None when neither is a time."""
+    for name in ("LAST-MODIFIED", "DTSTAMP"):
+        value = getattr(component.get(name), "dt", None)
+        if isinstance(value, datetime):
+            try:
+                return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            except (ValueError, OverflowError):
+                continue
+    return None
+
+
 def _person(value: Any) -> Person:
     email = str(value).strip()
     if email.lower().startswith("mailto:"):
@@ -444,4 +463,6 @@ class _Series:
             issued=_issued(records, rid_key),
             reminder=_reminder_mark(occurrence),
             description=description,
+            sequence=_sequence(source),
+            modified=_modified(source),
         )

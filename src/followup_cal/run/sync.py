@@ -104,6 +104,7 @@ def analyse(
     from followup_cal.core.detect import detect
     from followup_cal.core.plan import plan_interviews
     from followup_cal.core.reconcile import plan_clean, reconcile
+    from followup_cal.run.duplicates import drop_duplicate_copies
 
     start, end = window(settings, now)
     analysis = Analysis(group)
@@ -119,6 +120,7 @@ def analyse(
         analysis.events = [e for name in group.sources for e in listings[name].events if e.reminder is None]
         analysis.actions = plan_clean(analysis.events, analysis.reminders)
         return analysis
+    analysis.problems.extend(drop_duplicate_copies(listings, group.sources))
     interviews: list[Event] = []
     for name in group.sources:
         for event in listings[name].events:
