@@ -139,15 +139,28 @@ TAG_LINE = re.compile(rb"^(CATEGORIES:Interview\r?\n|" + PROP_ISSUED.encode() + 
 
 
 def without_tag_lines(data: bytes) -> bytes:
-    """The bytes without the tag's lines (and their folded continuations)."""
-    kept: list[bytes] = []
-    dropping = False
+    """The bytes without the tag's lines (and their folded continuations), and without the tag that
+    joined an event's CATEGORIES line (``,Interview`` at its end, or on a continuation line of its own)
+    when the ISSUED record says it joined one."""
+    joined = b"X-FOLLOWUP-CAL-TAG=JOINED" in data.replace(b"\r\n ", b"").replace(b"\n ", b"")
+    logical: list[list[bytes]] = []
     for line in data.splitlines(keepends=True):
-        if line[:1] in (b" ", b"\t") and dropping:
+        if line[:1] in (b" ", b"\t") and logical:
+            logical[-1].append(line)
+        else:
+            logical.append([line])
+    kept: list[bytes] = []
+    for physical in logical:
+        if TAG_LINE.match(physical[0]):
             continue
-        dropping = bool(TAG_LINE.match(line))
-        if not dropping:
-            kept.append(line)
+        if joined and physical[0].upper().startswith(b"CATEGORIES"):
+            body = physical[-1].rstrip(b"\r\n")
+            ending = physical[-1][len(body) :]
+            if len(physical) > 1 and body == b" ,Interview":
+                physical = physical[:-1]
+            elif body.endswith(b",Interview") and not body.endswith(b"\\,Interview"):
+                physical = [*physical[:-1], body[: -len(b",Interview")] + ending]
+        kept.extend(physical)
     return b"".join(kept)
 
 

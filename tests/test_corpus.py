@@ -89,11 +89,17 @@ def _properties(component: icalendar.Component) -> list[tuple[str, bytes]]:
 
 
 def _without_marks(component: icalendar.Component) -> list[tuple[str, bytes]]:
-    return [
-        (name, value)
-        for name, value in _properties(component)
-        if name != PROP_ISSUED and not (name == "CATEGORIES" and value == b"Interview")
-    ]
+    """The properties without the tag: its own CATEGORIES line, or its value joined to the event's."""
+    issued = component.get(PROP_ISSUED)
+    joined = str(getattr(issued, "params", {}).get("X-FOLLOWUP-CAL-TAG", "")) == "JOINED"
+    found = []
+    for name, value in _properties(component):
+        if name == PROP_ISSUED or (name == "CATEGORIES" and value == b"Interview"):
+            continue
+        if joined and name == "CATEGORIES" and value.endswith(b",Interview"):
+            value = value[: -len(b",Interview")]
+        found.append((name, value))
+    return sorted(found)
 
 
 def _occurrences(listing: Listing) -> dict[str, dict[str, set[Moment | None]]]:

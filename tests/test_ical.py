@@ -289,20 +289,21 @@ def added_lines(before: bytes, after: bytes) -> list[bytes]:
     return remaining
 
 
-def test_apply_marks_adds_only_two_lines() -> None:
+def test_apply_marks_joins_the_categories_line_and_adds_one_line() -> None:
     marked = ical.apply_marks(
         SIMPLE, "interview-1@example.com", [MarkUpdate(None, frozenset({Kind.THANK_YOU}))]
     )
-    assert sorted(added_lines(SIMPLE, marked)) == [
-        b"CATEGORIES:Interview\r\n",
-        b"X-FOLLOWUP-CAL-ISSUED:thank-you\r\n",
+    assert added_lines(SIMPLE.replace(b"CATEGORIES:Work\r\n", b""), marked) == [
+        b"CATEGORIES:Work,Interview\r\n",
+        b"X-FOLLOWUP-CAL-ISSUED;X-FOLLOWUP-CAL-TAG=JOINED:thank-you\r\n",
     ]
+    assert marked.index(b"CATEGORIES:Work,Interview") == SIMPLE.index(b"CATEGORIES:Work")
     [event], _ = read(marked)
     assert event.tagged and event.issued == frozenset({Kind.THANK_YOU})
     assert set(event.categories) == {"Work", "Interview"}
     both = ical.apply_marks(marked, "interview-1@example.com", [MarkUpdate(None, frozenset(Kind))])
-    assert b"X-FOLLOWUP-CAL-ISSUED:thank-you\\,check-in\r\n" in both
-    assert both.count(b"CATEGORIES:Interview") == 1
+    assert b"X-FOLLOWUP-CAL-ISSUED;X-FOLLOWUP-CAL-TAG=JOINED:thank-you\\,check-in\r\n" in both
+    assert both.count(b"Interview\r\n") == 1 and both.count(b"CATEGORIES") == 1
     [event], _ = read(both)
     assert event.issued == frozenset(Kind)
     assert ical.apply_marks(both, "interview-1@example.com", [MarkUpdate(None, frozenset(Kind))]) == both
@@ -361,8 +362,10 @@ def test_apply_marks_on_occurrences_lives_on_master() -> None:
 def test_apply_marks_keeps_lf_line_endings_and_folding() -> None:
     long_description = "DESCRIPTION:" + "word " * 30
     folded = long_description[:75] + "\n " + long_description[75:]
-    data = SIMPLE.replace(b"\r\n", b"\n").replace(
-        b"DESCRIPTION:Decision by March 20\\, they said.\\nBring a notebook.", folded.encode()
+    data = (
+        SIMPLE.replace(b"\r\n", b"\n")
+        .replace(b"DESCRIPTION:Decision by March 20\\, they said.\\nBring a notebook.", folded.encode())
+        .replace(b"CATEGORIES:Work\n", b"")
     )
     marked = ical.apply_marks(
         data, "interview-1@example.com", [MarkUpdate(None, frozenset({Kind.THANK_YOU}))]

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from followup_cal.commands.cli import cli
+from followup_cal.core.model import Event, Kind, MarkUpdate
 from followup_cal.ical import read as ical
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -154,3 +155,144 @@ def test_one_invitation_in_two_calendars_of_a_group_gets_one_set_of_reminders(tm
     before = files(work), files(personal)
     assert sync(tmp_path, config) == (0, "", stderr)
     assert (files(work), files(personal)) == before
+
+
+# --- the tag joins the event's own CATEGORIES line ----------------------------------------------------
+
+
+def interview(categories: str, extra: str = "") -> bytes:
+    """An interview as a client wrote it, with ``categories`` as its raw CATEGORIES line(s)."""
+    text = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Some App//EN\nBEGIN:VEVENT\nUID:screen@acme.example\n"
+        "DTSTAMP:20300101T000000Z\nDTSTART;TZID=Europe/Berlin:20300604T100000\n"
+        "DTEND;TZID=Europe/Berlin:20300604T110000\nSUMMARY:Phone screen with Acme\n"
+        f"{categories}{extra}ORGANIZER;CN=Jane Doe:mailto:jane@acme.example\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    return text.replace("\n", "\r\n").encode()
+
+
+UID = "screen@acme.example"
+TAG = [MarkUpdate(None, frozenset({Kind.THANK_YOU}))]
+UNTAG = [MarkUpdate(None, None)]
+
+
+def categories_lines(data: bytes) -> list[bytes]:
+    unfolded = data.replace(b"\r\n ", b"").split(b"\r\n")
+    return [line for line in unfolded if line.upper().startswith(b"CATEGORIES")]
+
+
+def read_one(data: bytes) -> Event:
+    [event], problems = ical.read_events(
+        data, calendar="c", href="h", etag=None, tz=BERLIN, start=WINDOW[0], end=WINDOW[1]
+    )
+    assert problems == []
+    return event
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "CATEGORIES:Job search\n",
+        "CATEGORIES;LANGUAGE=en:Job search,R\\,D\\; team,Acme\n",
+        "categories:Job search\n",
+        "CATEGORIES:\n",
+    ],
+)
+def test_the_tag_joins_the_events_categories_line_and_clean_restores_it(line: str) -> None:
+    data = interview(line)
+    marked = ical.apply_marks(data, UID, TAG)
+    [joined] = categories_lines(marked)
+    assert joined == line.rstrip("\n").encode() + (b"," if line.strip()[-1] != ":" else b"") + b"Interview"
+    event = read_one(marked)
+    assert event.tagged and event.issued == frozenset({Kind.THANK_YOU})
+    assert ical.apply_marks(marked, UID, TAG) == marked
+    assert ical.apply_marks(marked, UID, UNTAG) == data
+
+
+def test_the_tag_joins_a_folded_line_and_never_refolds_the_users_bytes() -> None:
+    long_value = ",".join(f"Category number {n}" for n in range(8))
+    folded = "CATEGORIES:" + long_value[:63] + "\n " + long_value[63:] + "\n"
+    unfolded_long = "CATEGORIES:" + long_value + "\n"  # some writers do not fold
+    for line in (folded, unfolded_long):
+        data = interview(line)
+        marked = ical.apply_marks(data, UID, TAG)
+        for physical in line.encode().replace(b"\n", b"\r\n").splitlines(keepends=True):
+            assert physical in marked
+        assert categories_lines(marked) == [b"CATEGORIES:" + long_value.encode() + b",Interview"]
+        added = [m for m in marked.splitlines() if m not in data.splitlines()]
+        assert all(len(m) <= 75 for m in added), added
+        assert ical.apply_marks(marked, UID, UNTAG) == data
+
+
+def test_a_category_the_user_gave_is_neither_added_twice_nor_removed() -> None:
+    data = interview("CATEGORIES:Job search,Interview\n")
+    marked = ical.apply_marks(data, UID, TAG)
+    assert categories_lines(marked) == [b"CATEGORIES:Job search,Interview"]
+    assert ical.apply_marks(marked, UID, UNTAG) == data
+
+
+def test_clean_takes_out_only_our_value_after_a_client_reordered_the_line() -> None:
+    marked = ical.apply_marks(interview("CATEGORIES:Job search,Acme\n"), UID, TAG)
+    reordered = marked.replace(
+        b"CATEGORIES:Job search,Acme,Interview", b"CATEGORIES:Interview,Acme,Job search"
+    )
+    assert read_one(reordered).tagged
+    cleaned = ical.apply_marks(reordered, UID, UNTAG)
+    assert categories_lines(cleaned) == [b"CATEGORIES:Acme,Job search"]
+    assert b"X-FOLLOWUP-CAL" not in cleaned
+
+
+def test_an_event_tagged_the_old_way_is_tagged_and_cleaned_and_not_rewritten() -> None:
+    """Earlier versions wrote the tag as a second CATEGORIES line."""
+    data = interview("CATEGORIES:Job search\n")
+    old_way = interview("CATEGORIES:Job search\nCATEGORIES:Interview\n", "X-FOLLOWUP-CAL-ISSUED:thank-you\n")
+    event = read_one(old_way)
+    assert event.tagged and set(event.categories) == {"Job search", "Interview"}
+    assert event.issued == frozenset({Kind.THANK_YOU})
+    assert ical.apply_marks(old_way, UID, TAG) == old_way
+    both = ical.apply_marks(old_way, UID, [MarkUpdate(None, frozenset(Kind))])
+    assert categories_lines(both) == categories_lines(old_way)
+    assert b"X-FOLLOWUP-CAL-ISSUED:thank-you\\,check-in\r\n" in both
+    assert ical.apply_marks(both, UID, UNTAG) == data
+
+
+def test_a_sync_leaves_an_event_tagged_the_old_way_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "vdir"
+    folder.mkdir()
+    (folder / "screen.ics").write_bytes(interview("CATEGORIES:Job search\n"))
+    assert sync(tmp_path, vdir_config(folder))[0] == 0
+    tagged = (folder / "screen.ics").read_bytes()
+    assert categories_lines(tagged) == [b"CATEGORIES:Job search,Interview"]
+    old_way = tagged.replace(
+        b"CATEGORIES:Job search,Interview", b"CATEGORIES:Job search\r\nCATEGORIES:Interview"
+    )
+    old_way = old_way.replace(b";X-FOLLOWUP-CAL-TAG=JOINED", b"")
+    (folder / "screen.ics").write_bytes(old_way)
+    assert sync(tmp_path, vdir_config(folder)) == (0, "", "")
+    assert (folder / "screen.ics").read_bytes() == old_way
+
+
+SERIES = (
+    (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Some App//EN\nBEGIN:VEVENT\nUID:weekly@example.com\n"
+        "DTSTAMP:20300101T000000Z\nDTSTART:20300304T080000Z\nDTEND:20300304T090000Z\n"
+        "RRULE:FREQ=WEEKLY;COUNT=3\nSUMMARY:Interview loop\nCATEGORIES:Work\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    .replace("\n", "\r\n")
+    .encode()
+)
+
+
+def test_a_joined_tag_on_a_series_tags_only_the_occurrences_it_names() -> None:
+    first = datetime(2030, 3, 4, 8, tzinfo=UTC)
+    marked = ical.apply_marks(SERIES, "weekly@example.com", [MarkUpdate(first, frozenset({Kind.THANK_YOU}))])
+    assert categories_lines(marked) == [b"CATEGORIES:Work,Interview"]
+    events, _ = ical.read_events(
+        marked, calendar="c", href="h", etag=None, tz=BERLIN, start=WINDOW[0], end=WINDOW[1]
+    )
+    assert {e.recurrence_id: e.tagged for e in events} == {
+        first: True,
+        datetime(2030, 3, 11, 8, tzinfo=UTC): False,
+        datetime(2030, 3, 18, 8, tzinfo=UTC): False,
+    }
+    assert ical.apply_marks(marked, "weekly@example.com", [MarkUpdate(first, None)]) == SERIES

@@ -15,7 +15,15 @@ TAG_PREFIXES = (b"CATEGORIES:Interview", b"X-FOLLOWUP-CAL-ISSUED")
 
 def without_tag_lines(component_text: bytes) -> list[bytes]:
     unfolded = component_text.replace(b"\r\n ", b"").split(b"\r\n")
-    return [line for line in unfolded if not line.startswith(TAG_PREFIXES)]
+    joined = any(line.startswith(b"X-FOLLOWUP-CAL-ISSUED;X-FOLLOWUP-CAL-TAG=JOINED") for line in unfolded)
+    kept = [line for line in unfolded if not line.startswith(TAG_PREFIXES)]
+    # The tag joins the event's own CATEGORIES line when it has one.
+    return [
+        line[: -len(b",Interview")]
+        if joined and line.startswith(b"CATEGORIES") and line.endswith(b",Interview")
+        else line
+        for line in kept
+    ]
 
 
 class UserExpectations:

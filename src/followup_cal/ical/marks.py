@@ -227,18 +227,83 @@ def format_issued(record: IssuedRecord) -> str:
     return "\\,".join(items)
 
 
+# The ISSUED line carries this parameter when the tag joined the event's own CATEGORIES line (a second
+# CATEGORIES line makes khal show no category at all), so that removing the tag takes out our value only.
+TAG_PARAM = "X-FOLLOWUP-CAL-TAG"
+TAG_JOINED = "JOINED"
+_JOINED = re.compile(rf";{TAG_PARAM}=\"?{TAG_JOINED}\"?(?=[;:]|$)", re.IGNORECASE)
+
+
+def _raw_values(prop: ContentLine) -> list[str]:
+    return re.split(r"(?<!\\),", prop.value)
+
+
+def _is_interview(raw: str) -> bool:
+    return unescape_text(raw).strip().casefold() == INTERVIEW_CATEGORY.casefold()
+
+
 def _only_interview(prop: ContentLine) -> bool:
-    values = [unescape_text(v).strip() for v in re.split(r"(?<!\\),", prop.value)]
-    return len(values) == 1 and values[0].casefold() == INTERVIEW_CATEGORY.casefold()
+    values = _raw_values(prop)
+    return len(values) == 1 and _is_interview(values[0])
 
 
 def _has_interview(span: ComponentSpan) -> bool:
-    for prop in span.props:
-        if prop.name == "CATEGORIES":
-            values = re.split(r"(?<!\\),", prop.value)
-            if any(unescape_text(v).strip().casefold() == INTERVIEW_CATEGORY.casefold() for v in values):
-                return True
-    return False
+    return any(
+        prop.name == "CATEGORIES" and any(_is_interview(v) for v in _raw_values(prop)) for prop in span.props
+    )
+
+
+def tag_joined(params: str) -> bool:
+    """Whether the raw parameters of an ISSUED line say the tag joined the event's CATEGORIES line."""
+    return bool(_JOINED.search(params))
+
+
+def _join_tag(lines: Sequence[str], prop: ContentLine, newline: str) -> str:
+    """The physical lines of ``prop`` with the tag appended to its values: every byte of the line stays,
+    and the tag goes on a folded continuation line when the last line has no room for it (75 octets)."""
+    last = lines[prop.stop - 1]
+    body = last.rstrip("\r\n")
+    ending = last[len(body) :] or newline
+    addition = ("," if prop.value.strip() else "") + INTERVIEW_CATEGORY
+    if len((body + addition).encode("utf-8", "surrogateescape")) <= 75:
+        tail = body + addition + ending
+    else:
+        tail = body + ending + " " + addition + ending
+    return "".join(lines[prop.first : prop.stop - 1]) + tail
+
+
+def _unjoin_tag(lines: Sequence[str], prop: ContentLine, newline: str) -> str:
+    """The physical lines of ``prop`` without the tag that :func:`_join_tag` added: the exact bytes from
+    before when the tag is still where it went, else the line rebuilt without its Interview value."""
+    values = _raw_values(prop)
+    if values[-1] == INTERVIEW_CATEGORY:  # where _join_tag put it
+        return _cut_tail(lines[prop.first : prop.stop], len(INTERVIEW_CATEGORY) + (len(values) > 1))
+    ours = max(index for index, raw in enumerate(values) if _is_interview(raw))
+    rest = values[:ours] + values[ours + 1 :]
+    if not rest:
+        return ""
+    original = "".join(lines[prop.first : prop.stop])
+    name = original.lstrip("\ufeff")[: len(prop.name)]
+    return fold(f"{name}{prop.params}:{','.join(rest)}", newline)
+
+
+def _cut_tail(physical: Sequence[str], count: int) -> str:
+    """``physical`` (one folded content line) with its last ``count`` characters of content removed; a
+    continuation line left empty goes too."""
+    pieces = [line.rstrip("\r\n") for line in physical]
+    endings = [line[len(piece) :] for line, piece in zip(physical, pieces, strict=True)]
+    index = len(pieces) - 1
+    while count > 0 and index >= 0:
+        content_start = 1 if index > 0 else 0
+        room = len(pieces[index]) - content_start
+        cut = min(room, count)
+        pieces[index] = pieces[index][: len(pieces[index]) - cut]
+        count -= cut
+        if index > 0 and len(pieces[index]) == content_start:
+            del pieces[index]
+            del endings[index]
+        index -= 1
+    return "".join(piece + ending for piece, ending in zip(pieces, endings, strict=True))
 
 
 def _target_span(spans: list[ComponentSpan], recurrence_id: Moment | None) -> ComponentSpan:
@@ -295,22 +360,37 @@ def _edit_span(lines: list[str], span: ComponentSpan, updates: Sequence[MarkUpda
     keep_record = tagging or bool(record)
 
     edits: list[tuple[int, int, str]] = []  # (first, stop, replacement), applied bottom-up
-    new_issued = fold(f"{PROP_ISSUED}:{format_issued(record)}", newline)
-    unchanged = issued_props and {k: sorted(v) for k, v in old.items()} == {
-        k: sorted(v) for k, v in record.items()
-    }
+    joined = any(tag_joined(p.params) for p in issued_props)
+    categories = [p for p in span.props if p.name == "CATEGORIES"]
+    if keep_record and not _has_interview(span):
+        if categories:  # the tag joins the event's own line
+            edits.append((categories[0].first, categories[0].stop, _join_tag(lines, categories[0], newline)))
+            joined = True
+        else:
+            edits.append((span.insert_at, span.insert_at, fold(f"CATEGORIES:{INTERVIEW_CATEGORY}", newline)))
+    params = issued_props[0].params if issued_props else ""
+    if joined and not tag_joined(params):
+        params += f";{TAG_PARAM}={TAG_JOINED}"
+    new_issued = fold(f"{PROP_ISSUED}{params}:{format_issued(record)}", newline)
+    unchanged = (
+        issued_props
+        and {k: sorted(v) for k, v in old.items()} == {k: sorted(v) for k, v in record.items()}
+        and params == issued_props[0].params
+    )
     if keep_record and not unchanged:
         if issued_props:
             edits.append((issued_props[0].first, issued_props[0].stop, new_issued))
             edits.extend((p.first, p.stop, "") for p in issued_props[1:])
         else:
             edits.append((span.insert_at, span.insert_at, new_issued))
-    if keep_record and not _has_interview(span):
-        edits.append((span.insert_at, span.insert_at, fold(f"CATEGORIES:{INTERVIEW_CATEGORY}", newline)))
     if not keep_record:
         edits.extend((p.first, p.stop, "") for p in issued_props)
-        edits.extend(
-            (p.first, p.stop, "") for p in span.props if p.name == "CATEGORIES" and _only_interview(p)
-        )
+        # Our own CATEGORIES line goes; a tag that joined the event's line leaves it as it was.
+        edits.extend((p.first, p.stop, "") for p in categories if _only_interview(p) and not joined)
+        with_tag = [p for p in categories if any(_is_interview(v) for v in _raw_values(p))]
+        if joined and with_tag and _only_interview(with_tag[0]) and len(categories) > 1:
+            edits.append((with_tag[0].first, with_tag[0].stop, ""))  # a client split the values up
+        elif joined and with_tag:
+            edits.append((with_tag[0].first, with_tag[0].stop, _unjoin_tag(lines, with_tag[0], newline)))
     for first, stop, replacement in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
         lines[first:stop] = [replacement] if replacement else []

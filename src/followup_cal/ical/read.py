@@ -400,11 +400,17 @@ class _Series:
         return None
 
     def _tag_is_ours(self) -> bool:
-        """True when the master's Interview category is followup-cal's tag line (it carries an ISSUED
-        record and a CATEGORIES property of Interview alone), not a category the user gave the series."""
+        """True when the master's Interview category is followup-cal's tag (it carries an ISSUED record,
+        and the tag joined the series' CATEGORIES line or has a line of its own), not a category the user
+        gave the series."""
         master = self.master
         if master is None or PROP_ISSUED not in master:
             return False
+        issued = master.get(PROP_ISSUED)
+        for item in issued if isinstance(issued, list) else [issued]:
+            params = getattr(item, "params", {})
+            if str(params.get(ical_marks.TAG_PARAM, "")).upper() == ical_marks.TAG_JOINED:
+                return True
         value = master.get("CATEGORIES")
         items = value if isinstance(value, list) else [] if value is None else [value]
         with_tag = [_categories_of(item) for item in items if INTERVIEW_CATEGORY in _categories_of(item)]
