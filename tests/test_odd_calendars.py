@@ -296,3 +296,37 @@ def test_a_joined_tag_on_a_series_tags_only_the_occurrences_it_names() -> None:
         datetime(2030, 3, 18, 8, tzinfo=UTC): False,
     }
     assert ical.apply_marks(marked, "weekly@example.com", [MarkUpdate(first, None)]) == SERIES
+
+
+MERGED = FIXTURES / "merged_exports.ics"
+MERGED_UID = "onsite-4711@hire.example"
+
+
+@pytest.mark.parametrize("kind", ["ics", "vdir"])
+def test_one_uid_twice_in_one_file_uses_the_newer_version_and_reports_it(tmp_path: Path, kind: str) -> None:
+    if kind == "ics":
+        calendar = tmp_path / "merged.ics"
+        shutil.copyfile(MERGED, calendar)
+        config = f'[calendars.jobs]\ntype = "ics"\npath = "{calendar}"\n'
+    else:
+        folder = tmp_path / "jobs"
+        folder.mkdir()
+        calendar = folder / "merged.ics"
+        shutil.copyfile(MERGED, calendar)
+        config = vdir_config(folder)
+    code, stdout, stderr = sync(tmp_path, config)
+    assert code == 0 and stdout.count("wrote thank-you") == 1
+    assert (
+        stderr.count("\n") == 1
+        and "is in it 2 times without RECURRENCE-ID" in stderr
+        and MERGED_UID in stderr
+    )
+    data = calendar.read_bytes()
+    # The tag went on the SEQUENCE:2 version (the second in the file), the reminder follows its time.
+    older, newer = data.split(b"END:VEVENT", 2)[:2]
+    assert b"X-FOLLOWUP-CAL-ISSUED" in newer and b"X-FOLLOWUP-CAL-ISSUED" not in older
+    reminders = reminders_in(data) if kind == "ics" else reminders_in(b"".join(files(folder).values()))
+    assert reminders[(MERGED_UID, "thank-you")] == datetime(2030, 6, 4, 12, tzinfo=UTC)  # 14:00 Berlin
+    written = data if kind == "ics" else b"".join(files(folder).values())
+    assert sync(tmp_path, config) == (0, "", stderr)
+    assert (calendar.read_bytes() if kind == "ics" else b"".join(files(folder).values())) == written

@@ -306,11 +306,34 @@ def _cut_tail(physical: Sequence[str], count: int) -> str:
     return "".join(piece + ending for piece, ending in zip(pieces, endings, strict=True))
 
 
+def version_rank(sequence: str | None, last_modified: str | None, dtstamp: str | None) -> tuple[int, str]:
+    """Larger is newer: of two VEVENTs of one UID without RECURRENCE-ID (a merge of two exports), the
+    one with the highest SEQUENCE, then the latest LAST-MODIFIED (else DTSTAMP; UTC text sorts by time)
+    is the event. The raw texts are compared, so that reading and marking choose the same one."""
+    try:
+        number = int((sequence or "0").strip())
+    except ValueError:
+        number = 0
+    return number, (last_modified or dtstamp or "").strip().upper()
+
+
+def newest_master(spans: Sequence[ComponentSpan]) -> ComponentSpan | None:
+    """The master VEVENT that counts (see version_rank); the first one in the text among equals."""
+    masters = [span for span in spans if span.value("RECURRENCE-ID") is None]
+    if not masters:
+        return None
+    ranks = [
+        version_rank(span.value("SEQUENCE"), span.value("LAST-MODIFIED"), span.value("DTSTAMP"))
+        for span in masters
+    ]
+    return masters[ranks.index(max(ranks))]
+
+
 def _target_span(spans: list[ComponentSpan], recurrence_id: Moment | None) -> ComponentSpan:
     """The master VEVENT holds the marks; without a master, the occurrence's own override does."""
-    for span in spans:
-        if span.value("RECURRENCE-ID") is None:
-            return span
+    master = newest_master(spans)
+    if master is not None:
+        return master
     if recurrence_id is not None:
         # The text may be in UTC or in the wall-clock time of its TZID (or floating), which is how
         # the occurrence was read, so either form identifies it.

@@ -116,6 +116,8 @@ def read_events(
     for uid, components in groups.items():
         try:
             series = _Series(uid, components, tz)
+            if series.ignored_masters:
+                problems.append(Problem(calendar, href, _two_versions(uid, series.ignored_masters)))
             for occurrence in series.expand(start - _WINDOW_SLACK, end + _WINDOW_SLACK):
                 event = series.to_event(occurrence, calendar=calendar, href=href, etag=etag)
                 if _overlaps(event, start, end, tz):
@@ -156,6 +158,14 @@ def find_event(
 
 
 # --- parsing ------------------------------------------------------------------------------------------
+
+
+def _two_versions(uid: str, ignored: int) -> str:
+    return (
+        f"event {uid!r} is in it {ignored + 1} times without RECURRENCE-ID; the newest (highest SEQUENCE, "
+        "then latest LAST-MODIFIED, then the first) is used and the "
+        f"other{'s are' if ignored > 1 else ' is'} ignored: delete the copy you do not want"
+    )
 
 
 def _brief(exc: Exception) -> str:
@@ -293,6 +303,20 @@ def _categories(component: icalendar.Component) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _raw(component: icalendar.Component, name: str) -> str | None:
+    value = component.get(name)
+    if value is None or isinstance(value, list):
+        return None
+    raw = value.to_ical()
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _version_rank(component: icalendar.Component) -> tuple[int, str]:
+    return ical_marks.version_rank(
+        _raw(component, "SEQUENCE"), _raw(component, "LAST-MODIFIED"), _raw(component, "DTSTAMP")
+    )
+
+
 def _sequence(component: icalendar.Component) -> int:
     try:
         return int(str(component.get("SEQUENCE", 0)).strip())
@@ -360,7 +384,9 @@ class _Series:
         self.uid = uid
         self.tz = tz
         masters = [c for c in components if "RECURRENCE-ID" not in c]
-        self.master = masters[0] if masters else None
+        ranks = [_version_rank(c) for c in masters]
+        self.master = masters[ranks.index(max(ranks))] if masters else None
+        self.ignored_masters = len(masters) - 1 if masters else 0
         self.overrides = {
             _rid_text(time_value(c, "RECURRENCE-ID"), tz): c for c in components if "RECURRENCE-ID" in c
         }
