@@ -126,6 +126,25 @@ def test_google_defaults(tmp_path: Path) -> None:
     assert options["api_endpoint"] is None
 
 
+MS_CLIENT = "00000000-0000-0000-0000-000000000000"
+
+
+def test_microsoft_options_and_defaults() -> None:
+    table = {"type": "microsoft", "client_id": MS_CLIENT}
+    options = parse_settings({"calendars": {"o": table}}, "config.toml").calendars["o"].options
+    assert options == {
+        "client_id": MS_CLIENT,
+        "calendar_id": "primary",
+        "token_file": config.default_microsoft_token_file(),
+        "api_endpoint": None,
+        "authority": None,
+    }
+    assert options["token_file"].name == "microsoft-token.json"
+    table |= {"api_endpoint": "http://127.0.0.1:9/v1.0/", "authority": "https://127.0.0.1:8/common"}
+    options = parse_settings({"calendars": {"o": table}}, "config.toml").calendars["o"].options
+    assert (options["api_endpoint"], options["authority"]) == (table["api_endpoint"], table["authority"])
+
+
 def test_caldav_password_command_keyring_and_ca_bundle(tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("not really a certificate")
@@ -306,6 +325,26 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str, str]] = [
         {"calendars": {"g": {"type": "google", "token_file": 3}}},
         "calendars.g.token_file = 3",
         "a non-empty string",
+    ),
+    ({"calendars": {"o": {"type": "microsoft"}}}, "calendars.o.client_id is missing", "app registration"),
+    (
+        {"calendars": {"o": {"type": "microsoft", "client_id": "my-app"}}},
+        'calendars.o.client_id = "my-app"',
+        "the application (client) ID",
+    ),
+    (
+        {
+            "calendars": {
+                "o": {"type": "microsoft", "client_id": MS_CLIENT, "authority": "http://login.example/"}
+            }
+        },
+        "calendars.o.authority",
+        "an https:// URL",
+    ),
+    (
+        {"calendars": {"o": {"type": "microsoft", "client_id": MS_CLIENT, "url": "https://x.example/"}}},
+        "calendars.o.url",
+        'unknown key for type = "microsoft"; it belongs to type = "caldav"',
     ),
     ({"calendars": {"f": {"type": "ics"}}}, "calendars.f.path is missing", "an .ics file"),
     ({"calendars": {"d": {"type": "vdir", "path": ["a"]}}}, "calendars.d.path", "a non-empty string"),

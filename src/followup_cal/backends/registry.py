@@ -1,7 +1,7 @@
 """Which backend opens a ``[calendars.NAME]`` table of each ``type``.
 
 Backends are imported only when a calendar of their type is configured, so that ``followup-cal --help``
-and a sync of local calendars never load the CalDAV or Google client libraries.
+and a sync of local calendars never load the CalDAV or Google client libraries, nor msal.
 """
 
 from __future__ import annotations
@@ -43,6 +43,17 @@ def open_backend(calendar: CalendarSettings) -> CalendarBackend:
         return GoogleBackend(
             calendar.name,
             load_credentials(Path(options["token_file"]), calendar_name=calendar.name),
+            calendar_id=options.get("calendar_id", "primary"),
+            api_endpoint=options.get("api_endpoint"),
+        )
+    if calendar.type == "microsoft":
+        from followup_cal.backends.microsoft import MicrosoftBackend
+        from followup_cal.backends.microsoft_auth import load_token_source
+
+        token_file = Path(options["token_file"])
+        return MicrosoftBackend(
+            calendar.name,
+            load_token_source(token_file, options["client_id"], options.get("authority"), calendar.name),
             calendar_id=options.get("calendar_id", "primary"),
             api_endpoint=options.get("api_endpoint"),
         )

@@ -88,7 +88,7 @@ def open_calendars(
                 "(verify = false): anyone on the network path can read your calendar and password",
                 err=True,
             )
-        if calendar.type == "google":
+        if calendar.type in ("google", "microsoft"):
             from followup_cal.config.secrets import warn_if_readable_by_others
 
             warning = warn_if_readable_by_others(Path(calendar.options["token_file"]))

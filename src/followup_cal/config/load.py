@@ -25,7 +25,7 @@ from followup_cal.errors import ConfigError
 
 APP_NAME = "followup-cal"
 CONFIG_ENV = "FOLLOWUP_CAL_CONFIG"
-CALENDAR_TYPES = ("caldav", "google", "ics", "vdir")
+CALENDAR_TYPES = ("caldav", "google", "microsoft", "ics", "vdir")
 DEFAULT_CONNECTIONS = 4  # parallel writes to one CalDAV calendar; 1 = one connection, sequential writes
 MAX_CONNECTIONS = 16
 
@@ -53,11 +53,13 @@ _CALENDAR_KEYS = {
         "connections",
     ),
     "google": ("calendar_id", "token_file", "api_endpoint"),
+    "microsoft": ("client_id", "calendar_id", "token_file", "api_endpoint", "authority"),
     "ics": ("path",),
     "vdir": ("path",),
 }
 _PASSWORD_KEYS = ("password_env", "password_command", "keyring")
 
+_CLIENT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORKING_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*,?")
@@ -83,6 +85,11 @@ def config_path(explicit: str | None) -> Path:
 def default_token_file() -> Path:
     """Where a Google calendar's OAuth token lives unless ``token_file`` says otherwise."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "google-token.json"
+
+
+def default_microsoft_token_file() -> Path:
+    """Where a Microsoft calendar's msal token cache lives unless ``token_file`` says otherwise."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "microsoft-token.json"
 
 
 def load_settings(path: Path) -> Settings:
@@ -385,6 +392,33 @@ class _Reader(Reader):
             )
             or default_token_file(),
             "api_endpoint": self.url(table, (*prefix, "api_endpoint"), "http://127.0.0.1:8080/calendar/v3/"),
+        }
+
+    def _microsoft_options(self, name: str, table: dict[str, Any]) -> dict[str, Any]:
+        prefix = ("calendars", name)
+        example = '"00000000-0000-0000-0000-000000000000"'
+        client_id = self.text(table, (*prefix, "client_id"), example)
+        expected = f"the application (client) ID of your app registration, e.g. {example}"
+        if client_id is None:
+            raise self.fail((*prefix, "client_id"), MISSING, expected)
+        if not _CLIENT_ID.fullmatch(client_id):
+            raise self.fail((*prefix, "client_id"), table["client_id"], expected)
+        authority = self.url(table, (*prefix, "authority"), "https://login.microsoftonline.com/common")
+        if authority is not None and not authority.startswith("https://"):
+            raise self.fail(
+                (*prefix, "authority"),
+                table["authority"],
+                'an https:// URL (msal signs in only over https), e.g. "https://login.microsoftonline.com/common"',
+            )
+        return {
+            "client_id": client_id,
+            "calendar_id": self.text(table, (*prefix, "calendar_id"), '"primary"') or "primary",
+            "token_file": self.path(
+                table, (*prefix, "token_file"), '"~/.local/share/followup-cal/microsoft-token.json"'
+            )
+            or default_microsoft_token_file(),
+            "api_endpoint": self.url(table, (*prefix, "api_endpoint"), "http://127.0.0.1:8080/v1.0/"),
+            "authority": authority,
         }
 
     def _ics_options(self, name: str, table: dict[str, Any]) -> dict[str, Any]:
