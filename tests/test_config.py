@@ -117,6 +117,12 @@ def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
     assert isinstance(settings.timezone, ZoneInfo)
 
 
+@pytest.mark.parametrize(("value", "expected"), [("DE", "DE"), (" us-ca ", "US-CA"), ("de-by", "DE-BY")])
+def test_holidays_name_a_country_and_optionally_a_subdivision(value: str, expected: str) -> None:
+    settings = parse_settings({"rules": {"holidays": value}}, "config.toml")
+    assert settings.rules.holidays == expected
+
+
 def test_google_defaults(tmp_path: Path) -> None:
     settings = parse_settings({"calendars": {"g": {"type": "google"}}}, "config.toml")
     options = settings.calendars["g"].options
@@ -242,6 +248,10 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str, str]] = [
     ({"rules": {"reminder_minutes": 721}}, "rules.reminder_minutes = 721", "from 1 to 720"),
     ({"rules": {"window_past_days": -1}}, "rules.window_past_days = -1", "from 0 to 3650"),
     ({"rules": {"window_future_days": 0}}, "rules.window_future_days = 0", "from 1 to 3650"),
+    ({"rules": {"holidays": "XX"}}, 'rules.holidays = "XX"', "a country the holidays package knows"),
+    ({"rules": {"holidays": "Germany"}}, 'rules.holidays = "Germany"', 'e.g. "DE" or "US-CA"'),
+    ({"rules": {"holidays": "US-ZZ"}}, 'rules.holidays = "US-ZZ"', "a subdivision of US (AK, AL"),
+    ({"rules": {"holidays": 49}}, "rules.holidays = 49", "a country code"),
     ({"detect": {"extra_keywords": "coffee chat"}}, "detect.extra_keywords", "a list of non-empty strings"),
     ({"detect": {"exclude": ["ok", 3]}}, "detect.exclude", "a list of non-empty strings"),
     ({"detect": {"keywords": []}}, "detect.keywords", "unknown key"),

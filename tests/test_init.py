@@ -19,8 +19,10 @@ from click.testing import CliRunner, Result
 
 from followup_cal.commands.cli import cli
 from followup_cal.commands.setup_answers import (
+    check_holidays,
     check_timezone,
     check_working_hours,
+    propose_holidays,
     provider_url,
     render_config,
     table_name,
@@ -139,6 +141,26 @@ def test_rendered_config_loads(tmp_path: Path) -> None:
     settings = load_settings(path)
     assert settings.timezone.key == "Europe/Berlin" and settings.me == ("alice@example.com",)
     assert settings.rules.work_start.hour == 8 and settings.calendars["work"].type == "vdir"
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Europe/Berlin", "DE"),
+        ("America/Los_Angeles", "US"),
+        ("Europe/Warsaw", "PL"),
+        ("UTC", None),
+        (None, None),
+    ],
+)
+def test_init_proposes_the_holidays_of_the_zones_country(zone: str | None, expected: str | None) -> None:
+    assert propose_holidays(zone) == expected
+
+
+def test_holidays_answer_is_checked() -> None:
+    assert check_holidays(" us-ca ") == "US-CA" and check_holidays("none") is None
+    with pytest.raises(UsageError, match="a country the holidays package knows"):
+        check_holidays("XX")
 
 
 def test_time_zone_and_working_hours_are_checked() -> None:
@@ -293,6 +315,7 @@ def test_interactive_caldav_asks_and_writes(radicale: RadicaleServer, tmp_path: 
         "Europe/Berlin",
         "",  # working hours: the default
         "alice@example.com",
+        "",  # public holidays: the one proposed for Europe/Berlin
     ]
     result = invoke(config, "init", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
@@ -301,6 +324,7 @@ def test_interactive_caldav_asks_and_writes(radicale: RadicaleServer, tmp_path: 
     settings = load_settings(config)
     assert settings.calendars["work"].reminders_to == "follow-ups"
     assert settings.rules.work_start.hour == 9 and settings.me == ("alice@example.com",)
+    assert settings.rules.holidays == "DE"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
@@ -312,10 +336,11 @@ def test_interactive_asks_before_overwriting(tmp_path: Path) -> None:
     assert "nothing was written" in result.stdout and config.read_text() == "# mine\n"
     folder = tmp_path / "laptop"
     folder.mkdir()
-    answers = ["y", "3", str(folder), "Europe/Berlin", "", ""]
+    answers = ["y", "3", str(folder), "Europe/Berlin", "", "", "none"]
     result = invoke(config, "init", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert load_settings(config).calendars["laptop"].options["path"] == folder
+    assert load_settings(config).rules.holidays is None
 
 
 # ---- vdir and Google

@@ -377,6 +377,52 @@ CHECK_IN_CASES = [
         'decision by Jan 8 2027 stated ("decision by January 8")',
     ),
     (
+        "stated date on 25 December, a public holiday -> the next workday after Boxing Day",
+        at("2026-12-01 10:00"),
+        at("2026-12-01 11:00"),
+        "decision: 2026-12-25",
+        replace(RULES, holidays="DE"),
+        "2026-12-28T09:00+01:00",
+        'decision by Dec 25 stated ("decision: 2026-12-25")',
+    ),
+    (
+        "stated date on 25 December without holidays stays there",
+        at("2026-12-01 10:00"),
+        at("2026-12-01 11:00"),
+        "decision: 2026-12-25",
+        RULES,
+        "2026-12-25T09:00+01:00",
+        'decision by Dec 25 stated ("decision: 2026-12-25")',
+    ),
+    (
+        "the wait lands on Christmas with every day a workday -> skips both holidays",
+        at("2026-12-20 10:00"),
+        at("2026-12-20 11:00"),
+        "",
+        replace(RULES, workdays=EVERY_DAY, holidays="DE"),
+        "2026-12-27T09:00+01:00",
+        "5 days after thank-you",
+    ),
+    (
+        "business days skip public holidays",
+        at("2026-12-23 10:00"),
+        at("2026-12-23 11:00"),
+        "We'll decide within 3 business days.",
+        replace(RULES, holidays="DE"),
+        "2026-12-29T09:00+01:00",
+        'decision by Dec 29 stated ("decide within 3 business days")',
+    ),
+    (
+        "two decision dates in one sentence that are no range: the wait rule, and why",
+        at("2026-12-01 10:00"),
+        at("2026-12-01 11:00"),
+        "Sam said we'd hear back by Friday, Jo said on December 18.",
+        RULES,
+        "2026-12-07T09:00+01:00",
+        '5 days after thank-you (the notes give two decision dates: "hear back by Friday" and '
+        '"hear back by Friday, Jo said on December 18")',
+    ),
+    (
         "stated date before the thank-you is ignored",
         at("2026-12-01 10:00"),
         at("2026-12-01 11:00"),
@@ -395,6 +441,25 @@ CHECK_IN_CASES = [
         '5 days after thank-you (stated "decision: 2026-12-02" is not after the thank-you)',
     ),
 ]
+
+
+def test_thank_you_skips_a_public_holiday() -> None:
+    # Christmas Eve 17:00-18:00: the next working start would be Christmas Day; with German holidays it is
+    # the 28th, too late, so the thank-you stays at end + delay on the evening of the 24th.
+    event = interview(at("2026-12-24 17:00"), at("2026-12-24 18:00"))
+    plain = plan_one(event)
+    german = plan_one(event, replace(SETTINGS, rules=replace(RULES, holidays="DE")))
+    assert iso(plain.thank_you) == "2026-12-25T09:00+01:00"
+    assert iso(german.thank_you) == "2026-12-24T20:00+01:00"
+
+
+def test_subdivision_holidays_apply_only_there() -> None:
+    # Epiphany (6 January) is a public holiday in Bavaria, not in Berlin.
+    event = interview(at("2027-01-04 10:00"), at("2027-01-04 11:00"), notes="decision: 2027-01-06")
+    bavaria = plan_one(event, replace(SETTINGS, rules=replace(RULES, holidays="DE-BY")))
+    berlin = plan_one(event, replace(SETTINGS, rules=replace(RULES, holidays="DE-BE")))
+    assert iso(bavaria.check_in) == "2027-01-07T09:00+01:00"
+    assert iso(berlin.check_in) == "2027-01-06T09:00+01:00"
 
 
 @pytest.mark.parametrize(

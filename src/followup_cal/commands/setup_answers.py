@@ -105,6 +105,49 @@ def check_timezone(name: str) -> str:
     )
 
 
+def zone_country(zone: str) -> str | None:
+    """The country of an IANA zone, from the tz database's zone.tab (the system's copy, else tzdata's)."""
+    import zoneinfo
+    from importlib import resources
+
+    sources: list[Path] = [Path(folder) / "zone.tab" for folder in zoneinfo.TZPATH]
+    texts = [path.read_text(encoding="utf-8") for path in sources if path.is_file()]
+    if not texts:
+        try:
+            texts = [resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")]
+        except (ModuleNotFoundError, OSError):
+            return None
+    for line in texts[0].splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and not line.startswith("#") and fields[2] == zone:
+            return fields[0]
+    return None
+
+
+def propose_holidays(zone: str | None) -> str | None:
+    """The public-holiday calendar ``init`` proposes for a time zone: its country, when the holidays package
+    knows it. (A subdivision cannot be told from the zone: the user adds it, e.g. "US-CA".)"""
+    from followup_cal.core.holiday_calendar import holiday_code_problem
+
+    country = zone_country(zone) if zone else None
+    if country is None or holiday_code_problem(country) is not None:
+        return None
+    return country
+
+
+def check_holidays(value: str) -> str | None:
+    """A --holidays answer: a country code with an optional subdivision, or "none"."""
+    from followup_cal.core.holiday_calendar import holiday_code_problem, split_code
+
+    if value.strip().lower() in ("", "none", "-"):
+        return None
+    problem = holiday_code_problem(value)
+    if problem is not None:
+        raise UsageError(f"public holidays {value.strip()!r}: expected {problem}, e.g. DE or US-CA (or none)")
+    country, subdivision = split_code(value)
+    return f"{country}-{subdivision}" if subdivision else country
+
+
 def check_working_hours(value: str) -> str:
     from followup_cal.config.load import parse_settings
 
@@ -135,7 +178,11 @@ def toml_value(value: str | bool | list[str]) -> str:
 
 
 def render_config(
-    timezone: str | None, me: Sequence[str], working_hours: str, calendars: dict[str, dict[str, Any]]
+    timezone: str | None,
+    me: Sequence[str],
+    working_hours: str,
+    calendars: dict[str, dict[str, Any]],
+    holidays: str | None = None,
 ) -> str:
     lines = [
         "# followup-cal configuration, written by `followup-cal init`.",
@@ -147,6 +194,8 @@ def render_config(
     if me:
         lines.append(f"me = {toml_value(list(me))}")
     lines += ["", "[rules]", f"working_hours = {toml_value(working_hours)}"]
+    if holidays:
+        lines.append(f"holidays = {toml_value(holidays)}  # public holidays count as days off")
     for name, table in calendars.items():
         lines += ["", f"[calendars.{name}]"]
         lines += [f"{key} = {toml_value(value)}" for key, value in table.items() if value is not None]

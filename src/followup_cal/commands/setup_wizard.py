@@ -24,10 +24,12 @@ from followup_cal.commands.context import Context, catch_errors
 from followup_cal.commands.setup_answers import (
     PROVIDERS,
     check_addresses,
+    check_holidays,
     check_timezone,
     check_working_hours,
     find_calendar,
     keyring_problem,
+    propose_holidays,
     provider_url,
     render_config,
     store_password,
@@ -69,6 +71,7 @@ class InitOptions:
     reminders_to: str | None = None
     timezone: str | None = None
     working_hours: str | None = None
+    holidays: str | None = None
     me: tuple[str, ...] = ()
     client_secrets: Path | None = None
     no_browser: bool = False
@@ -369,6 +372,20 @@ class Wizard:
             )
         return zone, me, hours
 
+    def holidays(self, zone: str | None) -> str | None:
+        """The public holidays to skip: --holidays, else the zone's country (asked when interactive)."""
+        if self.o.holidays is not None:
+            return check_holidays(self.o.holidays)
+        proposed = propose_holidays(zone)
+        if not self.interactive:
+            return proposed
+        answer = click.prompt(
+            "Public holidays to skip (country code, e.g. DE or US-CA; none for none)",
+            default=proposed or "none",
+            value_proc=_prompt_proc(lambda value: check_holidays(value) or "none"),
+        )
+        return None if answer == "none" else str(answer)
+
 
 def run_init(config: str | None, options: InitOptions) -> None:
     from followup_cal.config.load import config_path, load_settings, parse_settings
@@ -396,7 +413,7 @@ def run_init(config: str | None, options: InitOptions) -> None:
     else:
         setup = wizard.local(kind)
     zone, me, hours = wizard.common(setup.username)
-    text = render_config(zone, me, hours, setup.calendars)
+    text = render_config(zone, me, hours, setup.calendars, wizard.holidays(zone))
     parse_settings(tomllib.loads(text), str(path), base_dir=path.parent)  # never write a file that fails
     if setup.keyring_entry:
         store_password(*setup.keyring_entry)
@@ -430,6 +447,11 @@ def run_init(config: str | None, options: InitOptions) -> None:
     "--timezone", metavar="ZONE", help="IANA time zone, e.g. Europe/Berlin (default: the system's)."
 )
 @click.option("--working-hours", metavar="HH:MM-HH:MM", help=f"Default: {DEFAULT_WORKING_HOURS}.")
+@click.option(
+    "--holidays",
+    metavar="CODE",
+    help="Public holidays to skip, e.g. DE or US-CA, or none (default: the zone's).",
+)
 @click.option("--me", multiple=True, metavar="EMAIL", help="Your e-mail address (repeatable).")
 @click.option(
     "--client-secrets", type=click.Path(dir_okay=False, path_type=Path), help="Google OAuth client file."

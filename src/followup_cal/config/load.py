@@ -31,6 +31,7 @@ MAX_CONNECTIONS = 16
 
 _TOP_KEYS = ("timezone", "me", "rules", "detect", "calendars")
 _RULE_KEYS = (
+    "holidays",
     "thank_you_delay",
     "checkin_wait_days",
     "working_hours",
@@ -244,7 +245,24 @@ class _Reader(Reader):
             window_future_days=self.integer(
                 table, ("rules", "window_future_days"), 1, 3650, defaults.window_future_days
             ),
+            holidays=self.holidays(table.get("holidays", MISSING)),
         )
+
+    def holidays(self, value: Any) -> str | None:
+        """A public-holiday calendar: a country code, optionally with a subdivision ("DE", "US-CA")."""
+        if value is MISSING:
+            return None
+        path = ("rules", "holidays")
+        expected = 'a country code, optionally with a subdivision, e.g. "DE" or "US-CA"'
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, value, expected)
+        from followup_cal.core.holiday_calendar import holiday_code_problem, split_code
+
+        problem = holiday_code_problem(value)
+        if problem is not None:
+            raise self.fail(path, value, f"{expected}: {problem}")
+        country, subdivision = split_code(value)
+        return f"{country}-{subdivision}" if subdivision else country
 
     def working_hours(self, value: Any) -> tuple[time, time]:
         path = ("rules", "working_hours")

@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from followup_cal.core.decision import StatedDecision, find_decision
 from followup_cal.core.detect import organisation, outcome
+from followup_cal.core.holiday_calendar import is_holiday
 from followup_cal.core.model import Event, Moment, end_of
 from followup_cal.core.settings import Rules, Settings
 from followup_cal.errors import ConfigError
+
+if TYPE_CHECKING:  # the decision reader and its language data load only when an interview has notes
+    from followup_cal.core.decision import StatedDecision
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,25 @@ def wall_time(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 
 def _is_workday(day: date, rules: Rules) -> bool:
-    return day.weekday() in rules.workdays
+    """One of ``workdays`` that is not a public holiday of ``holidays`` (DESIGN.md)."""
+    return day.weekday() in rules.workdays and not is_holiday(day, rules.holidays)
+
+
+def _is_business_day(day: date, rules: Rules) -> bool:
+    """What "N business days" counts: Monday to Friday, except public holidays."""
+    return day.weekday() < 5 and not is_holiday(day, rules.holidays)
 
 
 def _first_workday_on_or_after(day: date, rules: Rules) -> date:
-    for offset in range(7):
+    if not rules.workdays:
+        raise ConfigError('rules.workdays is empty: name at least one workday, e.g. workdays = ["mon"]')
+    # Holidays can fill several weeks of a one-workday week; past that, the weekday alone decides.
+    for offset in range(70):
         candidate = day + timedelta(days=offset)
         if _is_workday(candidate, rules):
             return candidate
-    raise ConfigError('rules.workdays is empty: name at least one workday, e.g. workdays = ["mon"]')
+    days = (day + timedelta(days=offset) for offset in range(7))
+    return next(candidate for candidate in days if candidate.weekday() in rules.workdays)
 
 
 def in_working_hours(moment: datetime, rules: Rules, tz: ZoneInfo) -> bool:
@@ -137,10 +151,18 @@ def check_in_time(
 ) -> tuple[datetime, str, StatedDecision | None]:
     """The check-in by the rules (ignoring later rounds and outcomes): time, reason, decision used."""
     interview_day = interview_start(event, rules, tz).date()
-    decision = find_decision(event.notes, interview_day) if event.notes.strip() else None
     fallback = _check_in_after(thank_you, rules, tz)
     wait_reason = f"{rules.checkin_wait_days} days after thank-you"
+    if not event.notes.strip():
+        return fallback, wait_reason, None
+    from followup_cal.core.decision import read_decision
+
+    reading = read_decision(event.notes, interview_day, lambda day: _is_business_day(day, rules))
+    decision = reading.decision
     if decision is None:
+        if reading.disagreement:
+            why = f"the notes give two decision dates: {reading.disagreement}"
+            return fallback, f"{wait_reason} ({why})", None
         return fallback, wait_reason, None
     stated = wall_time(_first_workday_on_or_after(decision.date, rules), rules.work_start, tz)
     day_text = _format_day(decision.date, interview_day)

@@ -20,6 +20,7 @@ class Rules:
     reminder_minutes: int = 30
     window_past_days: int = 30
     window_future_days: int = 120
+    holidays: str | None = None  # "DE", "US-CA": public holidays are no workdays; None: no holidays
 
 
 @dataclass(frozen=True)
