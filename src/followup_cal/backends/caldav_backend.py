@@ -394,13 +394,14 @@ class CaldavBackend:
             etag=stored.etag,
             tz=ZoneInfo("UTC"),
         )
+        as_read = existing.reminder if existing.reminder is None or existing.reminder.marked else None
         unchanged = current is not None and (
             current.start,
             current.end,
             current.summary,
             current.description,
             current.reminder,
-        ) == (existing.start, existing.end, existing.summary, existing.description, existing.reminder)
+        ) == (existing.start, existing.end, existing.summary, existing.description, as_read)
         if stored.etag is None:
             raise BackendError(
                 f"{self._session.label} sends no usable ETag for {existing.href}: cannot change it safely"

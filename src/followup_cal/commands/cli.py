@@ -123,6 +123,10 @@ def _run_unlocked(
     for problem in result.problems:
         if not obj.quiet:
             click.echo(f"{problem.calendar}: skipped {problem.where}: {problem.message}", err=True)
+    if result.marks_lost and not obj.quiet:
+        from followup_cal.run.sync import marks_lost_line
+
+        click.echo(marks_lost_line(result.marks_lost), err=True)
     for name, message in result.failures.items():
         click.echo(f"followup-cal: calendar '{name}' was not synced: {message}", err=True)
     return result

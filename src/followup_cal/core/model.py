@@ -106,6 +106,9 @@ class ReminderMark:
     kind: Kind
     source: str  # see source_key()
     fingerprint: str
+    # False when a client dropped the marks and the reminder is known by its derived UID alone
+    # (core/unmarked.py); its fingerprint is then the one its content would have had, unedited, or "".
+    marked: bool = True
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class Analysis:
     problems: list[Problem] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     next_entry: Moment | None = None  # the first event past the window's end, when read with a lookahead
+    marks_lost: bool = False  # the calendar shows that a client dropped followup-cal's marks
 
 
 @dataclass
@@ -62,6 +63,7 @@ class RunReport:
     problems: list[Problem] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)  # calendar -> message
     analyses: list[Analysis] = field(default_factory=list)
+    marks_lost: list[str] = field(default_factory=list)  # calendars that drop marks, told in runs that write
 
 
 def calendar_groups(settings: Settings, only: Sequence[str] = ()) -> list[Group]:
@@ -101,9 +103,10 @@ def analyse(
     With a ``lookahead`` the calendars are read that much past the window's end, only to learn when the
     next event enters the window (``next_entry``); what lies there is otherwise left out.
     """
-    from followup_cal.core.detect import detect
+    from followup_cal.core.detect import Detection, detect
     from followup_cal.core.plan import plan_interviews
     from followup_cal.core.reconcile import plan_clean, reconcile
+    from followup_cal.core.unmarked import derived_uids, judge, looks_derived, marks_lost, recognise
     from followup_cal.run.duplicates import drop_duplicate_copies
 
     start, end = window(settings, now)
@@ -115,9 +118,13 @@ def analyse(
             listing = _within(listing, end, settings.timezone, analysis)
         listings[name] = listing
         analysis.problems.extend(listing.problems)
+    # A reminder a client re-saved without its marks is known by its UID (core/unmarked.py).
+    derived = derived_uids(e for name in group.sources for e in listings[name].events)
+    listings = {name: Listing(recognise(got.events, derived), got.problems) for name, got in listings.items()}
     analysis.reminders = [e for e in listings[group.target].events if e.reminder is not None]
     if clean:
         analysis.events = [e for name in group.sources for e in listings[name].events if e.reminder is None]
+        analysis.reminders = judge(analysis.reminders, [], analysis.events, settings)
         analysis.actions = plan_clean(analysis.events, analysis.reminders)
         return analysis
     analysis.problems.extend(drop_duplicate_copies(listings, group.sources))
@@ -127,6 +134,9 @@ def analyse(
             if event.reminder is not None:
                 continue
             analysis.events.append(event)
+            if looks_derived(event.uid):  # a reminder without marks whose interview is not in view
+                analysis.detections[event.source_key] = Detection(False, "a followup-cal reminder")
+                continue
             detection = detect(event, settings)
             analysis.detections[event.source_key] = detection
             if detection.is_interview:
@@ -147,6 +157,8 @@ def analyse(
             else:
                 analysis.gone[key] = detection.reason
     analysis.plans = plan_interviews(interviews, settings)
+    analysis.reminders = judge(analysis.reminders, analysis.plans, analysis.events, settings)
+    analysis.marks_lost = marks_lost(analysis.plans, analysis.reminders)
     analysis.actions = reconcile(analysis.plans, analysis.reminders, analysis.gone, settings, now)
     return analysis
 
@@ -230,7 +242,10 @@ def run(
                 elif cache is not None:
                     cache.forget(group.target)
                 try:
-                    execute(analysis.actions, group, backends, settings, report, progress)
+                    dropped = execute(analysis.actions, group, backends, settings, report, progress)
+                    # Told only in a run that writes: the next one, with nothing to do, stays quiet.
+                    if dropped or (analysis.marks_lost and analysis.actions):
+                        result.marks_lost.append(group.target)
                     break
                 except Replan:
                     log.info("%s changed while syncing; reading it again", group.target)
@@ -286,4 +301,14 @@ def _settled_state(
         checked_at=now,
         stable_until=stable_until(now, moments, analysis.next_entry, settings),
         problems=list(analysis.problems),
+    )
+
+
+def marks_lost_line(calendars: Sequence[str]) -> str:
+    """The one line that tells the user a calendar drops followup-cal's marks, and what that costs."""
+    names = ("calendars " if len(calendars) > 1 else "calendar ") + ", ".join(f"'{c}'" for c in calendars)
+    return (
+        f"followup-cal: {names} lost followup-cal's marks (an app or the server re-saves events "
+        "without their X-FOLLOWUP-CAL properties); reminders are still known by their UIDs, but a reminder "
+        "you delete may come back."
     )

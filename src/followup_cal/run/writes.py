@@ -21,14 +21,13 @@ from followup_cal.core import text
 from followup_cal.core.model import Kind, MarkUpdate, reminder_uid
 from followup_cal.core.reconcile import Action, Create, Delete, Mark, Update
 from followup_cal.core.settings import Settings
+from followup_cal.core.unmarked import MAX_UID_ATTEMPTS
 from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
 
 if TYPE_CHECKING:
     from followup_cal.run.group import Group
 
 log = logging.getLogger(__name__)
-
-MAX_UID_ATTEMPTS = 8
 
 Progress = Callable[[str, int, int], None]
 """``progress(calendar, done, total)``: called after each write of a run that writes."""
@@ -91,20 +90,23 @@ def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
     return None
 
 
-def create_reminder(action: Create, backend: CalendarBackend, tz: ZoneInfo) -> bool:
-    """Creates the reminder under the first UID the server accepts. True when it is in the calendar."""
+def create_reminder(action: Create, backend: CalendarBackend, tz: ZoneInfo) -> str | None:
+    """Creates the reminder under the first UID the server accepts, or adopts the object already at its
+    derived UID. The UID of the reminder in the calendar, None when it could not be placed."""
     draft = action.draft
     for attempt in range(MAX_UID_ATTEMPTS):
         candidate = replace(draft, uid=reminder_uid(draft.source, draft.kind, attempt))
         try:
             backend.create(candidate)
-            return True
+            return candidate.uid
         except AlreadyExists:
             found = backend.find(candidate.uid, None, tz)
-            mark = found.reminder if found is not None else None
-            if found is not None and found.status != "CANCELLED" and mark is not None:
-                # Ours already (an interrupted run, or a reminder outside the window): adopt it.
-                return mark.source == draft.source and mark.kind == draft.kind
+            if found is not None and found.status != "CANCELLED":
+                # Ours already (an interrupted run, a reminder outside the window): adopt it. The UID
+                # says whose it is; a client may have dropped the marks that say so too.
+                mark = found.reminder
+                ours = mark is None or (mark.source == draft.source and mark.kind == draft.kind)
+                return candidate.uid if ours else None
     raise BackendError(f"could not find a free UID for the {draft.kind} reminder of {draft.source!r}")
 
 
@@ -151,12 +153,15 @@ def execute(
     settings: Settings,
     report: Callable[[str], None],
     progress: Progress | None = None,
-) -> None:
-    """Carries out ``actions``; raises :class:`Replan` when the calendar changed under a write."""
+) -> bool:
+    """Carries out ``actions``; raises :class:`Replan` when the calendar changed under a write. True when
+    a reminder it created read back without its marks (the server drops them)."""
+    execution = _Execution(group, backends, settings, report, progress)
     try:
-        _Execution(group, backends, settings, report, progress).run(actions)
+        execution.run(actions)
     except (PreconditionFailed, NotFound) as error:
         raise Replan from error
+    return execution.marks_dropped
 
 
 class _Execution:
@@ -173,6 +178,8 @@ class _Execution:
         self.settings = settings
         self.report = report
         self.tally = _Tally(group.target, 0, progress)
+        self.created: list[str] = []
+        self.marks_dropped = False
 
     def run(self, actions: Sequence[Action]) -> None:
         target = self.backends[self.group.target]
@@ -189,8 +196,11 @@ class _Execution:
         created = self._phase(
             self.group.target,
             creates,
-            [lambda a=a: create_reminder(a, target, tz) for a in creates],  # type: ignore[misc]
+            [lambda a=a: self._create(a, target, tz) for a in creates],  # type: ignore[misc]
         )
+        if self.created:  # one read back per run tells whether the server keeps the marks
+            found = target.find(min(self.created), None, tz)
+            self.marks_dropped = found is not None and found.reminder is None
         failed_creates = {
             (a.draft.source, a.draft.kind) for i, a in enumerate(creates) if created.get(i) is False
         }
@@ -203,6 +213,12 @@ class _Execution:
                 [self._marks_call(backend, h, m, failed_creates) for h, m in objects],
                 spans=[len(m) for _href, m in objects],
             )
+
+    def _create(self, action: Create, target: CalendarBackend, tz: ZoneInfo) -> bool:
+        uid = create_reminder(action, target, tz)
+        if uid is not None:
+            self.created.append(uid)
+        return uid is not None
 
     @staticmethod
     def _change_call(target: CalendarBackend, action: Delete | Update) -> Callable[[], bool]:
