@@ -21,13 +21,14 @@ from followup_cal.backends.memory import MemoryBackend
 from followup_cal.backends.vdir import VdirBackend
 from followup_cal.core.model import Event, Kind, ReminderDraft, reminder_uid
 from followup_cal.core.reconcile import Create
-MAX_UID_ATTEMPTS = 8
-marks_lost_line = str
+from followup_cal.core.unmarked import MAX_UID_ATTEMPTS
+from followup_cal.run.sync import marks_lost_line
 from followup_cal.run.writes import create_reminder
 from radicale_server import RadicaleServer, running_radicale
 from rewriting_client import EVERYTHING_STRIPPED, RESERIALISED, STRIPPED, Rewrite, RewritingClient
 from scenarios import NOW, TZ, World, local, seed_week
 from test_caldav import FAST_RETRY, collection_store
+from test_cli import invoke, vdir_with_screen, write_config
 
 INTERVIEWS = ("acme-screen", "globex-tech")
 USER_EVENTS = (*INTERVIEWS, "lunch", "mock")
@@ -203,3 +204,27 @@ def test_create_adopts_an_object_at_the_derived_uid_without_marks(tmp_path: Path
     interview = Event("cal", "acme.ics", None, "acme-screen", local(30, 10), local(30, 11))
     assert create_reminder(Create(draft, interview), backend, TZ) == draft.uid
     assert len(list(tmp_path.glob("*.ics"))) == 1
+
+
+def test_the_command_line_says_it_once_and_doctor_shows_it(tmp_path: Path) -> None:
+    folder = vdir_with_screen(tmp_path)
+    config = write_config(tmp_path, f'[calendars.laptop]\ntype = "vdir"\npath = "{folder}"\n')
+    code, stdout, _ = invoke("--config", str(config), "sync")
+    assert code == 0 and "wrote thank-you" in stdout
+    code, stdout, _ = invoke("--config", str(config), "doctor")
+    assert "ok    marks: followup-cal's marks are intact" in stdout
+    client = RewritingClient(FolderStore(folder))
+    client.resave_all(client.uids())  # the phone re-saves the interview and its reminders without marks
+
+    code, stdout, stderr = invoke("--config", str(config), "sync")
+    assert code == 0 and "wrote" not in stdout and "tagged" not in stdout
+    assert stderr.count("lost followup-cal's marks") == 1
+    assert "a reminder you delete may come back" in stderr
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert invoke("--config", str(config), "sync") == (0, "", "")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    code, stdout, _ = invoke("--config", str(config), "doctor")
+    assert code == 1
+    assert "FAIL  marks: lost in 'laptop'" in stdout and "a reminder you delete may come back" in stdout
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -3,7 +3,8 @@
 The config is valid; the time zone is known; the keyring holds the password (when a calendar uses it);
 each calendar is reachable and the login works; each reminders calendar is writable (from the server's
 privileges: CalDAV ``current-user-privilege-set``, Google ``accessRole``); the lock and cache folder is
-writable; and, from a read-only run of the analysis that ``status`` shows, the next reminders due.
+writable; and, from a read-only run of the analysis that ``status`` shows, whether the calendars keep
+followup-cal's marks and the next reminders due.
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ def check_next_reminders(settings: Settings, usable: set[str], report: Report) -
     result.failures.update(failures)
     for name, message in result.failures.items():
         report.add(Check(False, f"calendar '{name}'", f"could not be read: {message}"))
+    check_marks([a.group.target for a in result.analyses if a.marks_lost], bool(result.analyses), report)
     rows = interview_statuses(result.analyses, now)
     upcoming = sorted(
         (state.at, row, state)
@@ -232,6 +234,26 @@ def check_next_reminders(settings: Settings, usable: set[str], report: Report) -
         when = text.when_text(at, tz)
         summary = text.clean(row.event.summary, 50)
         click.echo(f"        {when}  {state.kind:<9}  {state.state:<7}  {summary}  [{row.calendar}]")
+
+
+def check_marks(losing: list[str], read: bool, report: Report) -> None:
+    """Whether the calendars keep followup-cal's marks (an app that re-saves events may drop them)."""
+    if not read:
+        return
+    if not losing:
+        report.add(Check(True, "marks", "followup-cal's marks are intact"))
+        return
+    names = ", ".join(f"'{name}'" for name in losing)
+    report.add(
+        Check(
+            False,
+            "marks",
+            f"lost in {names}: reminders are still known by their UIDs, but a reminder you delete may come "
+            "back and a reminder of a moved interview stays where it was",
+            "an app or the server re-saves events without their X-FOLLOWUP-CAL properties; see the README, "
+            '"Calendars in the wild"',
+        )
+    )
 
 
 def run_doctor(config: str | None) -> int:
