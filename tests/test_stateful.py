@@ -1,8 +1,10 @@
-"""Hypothesis state machine: random interviews and random user actions between syncs.
+"""Hypothesis state machine: random interviews and random user actions between syncs, and an app that
+re-saves random objects without followup-cal's marks (tests/rewriting_client.py).
 
 After every sync: no duplicate reminders, a second sync is a no-op, events that are not interviews are
 untouched byte for byte, interviews changed only in their tag lines, and reminders the user edited are
-untouched.
+untouched. At every step: at most one reminder per interview and kind, marks or not, and no reminder
+tagged or given reminders of its own.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from calendar_user import CalendarUser, FolderStore
 from followup_cal.backends.vdir import VdirBackend
-from scenarios import NOW, World, local
+from followup_cal.core.model import Kind, reminder_uid
+from followup_cal.core.unmarked import MAX_UID_ATTEMPTS
+from rewriting_client import EVERYTHING_STRIPPED, RESERIALISED, STRIPPED, Rewrite, RewritingClient
+from scenarios import NOW, TZ, World, local
 from user_expectations import UserExpectations
 
 TITLES = ["Phone screen", "Technical interview", "Hiring manager call", "Final round", "Onsite"]
 OTHER_TITLES = ["Lunch", "Dentist", "Mock interview", "Gym"]
 DOMAINS = ["acme.example", "globex.example", "gmail.com"]
 NOTES = ["#offer", "decision: in 2 weeks", "they will decide by Friday", "#not-interview", "nice chat"]
+REWRITES = [STRIPPED, EVERYTHING_STRIPPED, RESERIALISED, Rewrite(move=timedelta(hours=2))]
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -34,14 +40,20 @@ class SyncMachine(RuleBasedStateMachine):
         self.user = CalendarUser(FolderStore(self.folder))
         self.world = World(VdirBackend("cal", self.folder), self.user, now=NOW)
         self.expect = UserExpectations(self.user)
+        self.app = RewritingClient(FolderStore(self.folder))
         self.counter = 0
+        self.derived: dict[str, tuple[str, Kind]] = {}  # every reminder UID of every event the user added
 
     def teardown(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _new_uid(self, prefix: str) -> str:
         self.counter += 1
-        return f"{prefix}-{self.counter}"
+        uid = f"{prefix}-{self.counter}"
+        for kind in Kind:
+            for attempt in range(MAX_UID_ATTEMPTS):
+                self.derived[reminder_uid(uid, kind, attempt)] = (uid, kind)
+        return uid
 
     @rule(
         day=st.integers(0, 12),
@@ -116,6 +128,20 @@ class SyncMachine(RuleBasedStateMachine):
         self.user.move(reminder.reminder.source, timedelta(hours=hours))
         self.expect.remember(reminder.reminder.source)
 
+    @rule(data=st.data(), rewrite=st.sampled_from(REWRITES))
+    def an_app_resaves_an_object(self, data: st.DataObject, rewrite: Rewrite) -> None:
+        """A phone re-saves an event or reminder the user touched, dropping what it does not know;
+        with ``move``, the user moved it."""
+        uids = self.app.uids()
+        if not uids:
+            return
+        uid = data.draw(st.sampled_from(uids))
+        self.app.resave(uid, rewrite)
+        if uid in self.expect.user_text:
+            self.expect.remember(uid)
+        elif rewrite.move or uid in self.expect.edited_reminders:
+            self.expect.reminder_edited(uid)
+
     @rule(hours=st.integers(1, 72))
     def time_passes(self, hours: int) -> None:
         self.world.now += timedelta(hours=hours)
@@ -128,6 +154,19 @@ class SyncMachine(RuleBasedStateMachine):
         self.world.sync()
         assert self.world.lines == [], self.world.lines
         assert self.user.snapshot() == before
+
+    @invariant()
+    def at_most_one_reminder_per_interview_and_kind_and_none_tagged(self) -> None:
+        listing = self.world.backend.list_window(NOW - timedelta(days=90), NOW + timedelta(days=300), TZ)
+        seen: set[tuple[str, Kind]] = set()
+        for event in listing.events:
+            if event.uid not in self.derived:
+                assert event.reminder is None and event.uid.startswith(("iv-", "other-")), event.summary
+                continue
+            key = self.derived[event.uid]
+            assert key not in seen, f"a second {key[1]} reminder for {key[0]}"
+            seen.add(key)
+            assert not event.tagged and event.issued is None, f"reminder {event.summary!r} was tagged"
 
     @invariant()
     def user_events_untouched_but_for_the_tag_and_edited_reminders_untouched(self) -> None:
