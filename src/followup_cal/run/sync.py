@@ -118,9 +118,13 @@ def analyse(
             listing = _within(listing, end, settings.timezone, analysis)
         listings[name] = listing
         analysis.problems.extend(listing.problems)
-    # A reminder a client re-saved without its marks is known by its UID (core/unmarked.py).
-    derived = derived_uids(e for name in group.sources for e in listings[name].events)
-    listings = {name: Listing(recognise(got.events, derived), got.problems) for name, got in listings.items()}
+    # A reminder a client re-saved without its marks is known by its UID (core/unmarked.py). Only when
+    # an object of that shape lacks its marks are the interviews' reminder UIDs worked out.
+    if any(e.reminder is None and looks_derived(e.uid) for got in listings.values() for e in got.events):
+        derived = derived_uids(e for name in group.sources for e in listings[name].events)
+        listings = {
+            name: Listing(recognise(got.events, derived), got.problems) for name, got in listings.items()
+        }
     analysis.reminders = [e for e in listings[group.target].events if e.reminder is not None]
     if clean:
         analysis.events = [e for name in group.sources for e in listings[name].events if e.reminder is None]
