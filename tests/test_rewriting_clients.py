@@ -1,5 +1,6 @@
 """Calendars in the wild: apps that re-save followup-cal's reminders and the user's interviews without
-the marks (tests/rewriting_client.py), on a vdir, the memory backend and a real Radicale server.
+the marks (tests/rewriting_client.py), on a vdir, the memory backend and real Radicale and Xandikos
+servers.
 
 After any such rewrite a sync exits cleanly, writes no second reminder for an interview and kind, tags no
 reminder, leaves a reminder the user moved where they put it, and the sync after it is quiet.
@@ -29,6 +30,8 @@ from rewriting_client import EVERYTHING_STRIPPED, RESERIALISED, STRIPPED, Rewrit
 from scenarios import NOW, TZ, World, local, seed_week
 from test_caldav import FAST_RETRY, collection_store
 from test_cli import invoke, vdir_with_screen, write_config
+from test_xandikos import xandikos_backend
+from xandikos_server import XandikosServer
 
 INTERVIEWS = ("acme-screen", "globex-tech")
 USER_EVENTS = (*INTERVIEWS, "lunch", "mock")
@@ -41,7 +44,7 @@ def radicale() -> Iterator[RadicaleServer]:
         yield server
 
 
-@pytest.fixture(params=["memory", "vdir", "radicale"])
+@pytest.fixture(params=["memory", "vdir", "radicale", "xandikos"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
     if request.param == "memory":
         memory = MemoryBackend("cal", remember_deleted=True)
@@ -49,6 +52,10 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
         return World(memory, CalendarUser(store))
     if request.param == "vdir":
         return World(VdirBackend("cal", tmp_path), CalendarUser(FolderStore(tmp_path)))
+    if request.param == "xandikos":
+        xandikos: XandikosServer = request.getfixturevalue("xandikos")
+        url = xandikos.make_calendar("user", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+        return World(xandikos_backend(url), CalendarUser(collection_store(xandikos, url)))
     server: RadicaleServer = request.getfixturevalue("radicale")
     url = server.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
     return World(CaldavBackend("cal", url, retry=FAST_RETRY), CalendarUser(collection_store(server, url)))
