@@ -29,6 +29,7 @@ def read(text: str, day: date = TUE) -> date | None:
         "Start date would be January 4 once an offer is made.",
         "Application reference 2026-12-15 -- decision pending.",
         "Decision: req 12/15-2231 is still open.",
+        "Next step: panel interview on Dec 3. Final decision a week after that.",
     ],
 )
 def test_not_a_decision(text: str) -> None:
@@ -49,6 +50,9 @@ def test_not_a_decision(text: str) -> None:
         ("Decision within 3 business days, no later than Nov 20.", date(2026, 11, 20)),
         ("Décision d'ici le 15/12.", date(2026, 12, 15)),  # day/month in French
         ("We'll get back to you by 12/1.", date(2026, 12, 1)),  # month/day in English
+        ("Réponse sous 48h.", date(2026, 11, 12)),
+        ("Réponse jeudi à 14h.", date(2026, 11, 12)),  # 14h is a time, not a span or a second date
+        ("Feedback a week after the interview.", date(2026, 11, 17)),
     ],
 )
 def test_phrases_the_issue_names(text: str, expected: date) -> None:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from followup_cal.core.decision_dates import IsBusinessDay, after_language, resolve, weekdays_only
+from followup_cal.core.decision_dates import IsBusinessDay, after_language, is_span, resolve, weekdays_only
 from followup_cal.core.decision_words import grammar, starter_key
 
 _CUE_REACH = 100
@@ -43,7 +43,7 @@ _EXPLICIT_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # Sentence ends: a line break, ! ? ; or a full stop before whitespace and a capital or the end. A full stop
-# after a number before a month name is an ordinal ("15. Dezember"); that check is done in _sentences.
+# after a number before a month name is an ordinal ("15. Dezember"); _sentence_around checks both.
 _SENTENCE_END = re.compile(r"\n|[!?;](?=\s|$)|\.(?=\s+[^\W\d_]|\s*$)")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -84,10 +84,13 @@ def _sentence_around(text: str, position: int, month_names: re.Pattern[str]) -> 
     begin, stop = low, high
     for end in _SENTENCE_END.finditer(text, low, high):
         at = end.start()
-        if text[at] == "." and at > 0 and text[at - 1].isdigit():
+        if text[at] == ".":
             following = _SPACE.match(text, at + 1)
-            if following and month_names.match(text, following.end()):
-                continue
+            after = following.end() if following else at + 1
+            if after < len(text) and not text[after].isupper():
+                continue  # "approx. two weeks", "20. und 24."
+            if at > 0 and text[at - 1].isdigit() and month_names.match(text, after):
+                continue  # "15. Dezember"
         if at < position:
             begin = end.end()
         else:
@@ -139,8 +142,8 @@ class _Reader:
                     resume = cue.end()
         return found
 
-    def _is_todo(self, begin: int, stop: int, position: int) -> bool:
-        """True when the clause holding ``position`` in the sentence ``[begin, stop)`` is the user's to-do."""
+    def _clause(self, begin: int, stop: int, position: int) -> tuple[int, int]:
+        """The clause of the sentence ``[begin, stop)`` holding ``position`` (split at , : ( ) and dashes)."""
         clause_start, clause_end = begin, stop
         for boundary in _CLAUSE_END.finditer(self.text, begin, stop):
             if boundary.end() <= position:
@@ -148,6 +151,10 @@ class _Reader:
             elif boundary.start() >= position:
                 clause_end = boundary.start()
                 break
+        return clause_start, clause_end
+
+    def _is_todo(self, clause_start: int, clause_end: int) -> bool:
+        """True when the clause is the user's own to-do ("Reply to Dana by Monday")."""
         clause = self.text[clause_start:clause_end]
         grammar = self.grammar
         if grammar.todo_start.search(clause) or grammar.todo_marker.search(clause):
@@ -202,6 +209,8 @@ class _Reader:
                 continue
             if date is None or date < self.day:
                 continue
+            if is_span(match) and grammar.span_from_elsewhere.match(self.text, match.end()):
+                continue  # "a week after that": counted from another event, not from the interview
             start, end = match.span()
             if explicit:
                 found.append(_Mention(start, end, date, ""))
@@ -211,7 +220,15 @@ class _Reader:
             blocker_gap = _gap([b for b in blockers if b[1] <= start or b[0] >= end], start, end)
             if cue_gap is None or cue_gap > _CUE_REACH or (blocker_gap is not None and blocker_gap < cue_gap):
                 continue
-            if self._is_todo(begin, stop, start):
+            clause_start, clause_end = self._clause(begin, stop, start)
+            if self._is_todo(clause_start, clause_end):
+                continue
+            # "Second round on 18.11., decision by the end of November": a clause that names a round or a
+            # start and holds no cue keeps its date, whatever cue the next clause begins with.
+            in_clause = [span for span in blockers + cue_spans if clause_start <= span[0] < clause_end]
+            if any(span in blockers for span in in_clause) and not any(
+                span in cue_spans for span in in_clause
+            ):
                 continue
             cue_start, cue_end = _nearest(cue_spans, start, end)
             phrase = self.text[min(cue_start, start) : max(cue_end, end)]

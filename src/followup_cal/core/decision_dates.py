@@ -44,6 +44,16 @@ def _dated(year_text: str | None, month: int, day: int, interview_day: datetime.
     return _next_month_day(month, day, interview_day)
 
 
+def _slash(
+    first_text: str, second_text: str, year: str | None, month_first: bool, interview_day: datetime.date
+) -> datetime.date | None:
+    first, second = int(first_text), int(second_text)
+    month, day = (first, second) if month_first else (second, first)
+    if month > 12:
+        month, day = day, month
+    return _dated(year, month, day, interview_day) if 1 <= month <= 12 else None
+
+
 def _month_index(text: str, grammar: Grammar) -> int:
     return grammar.months[normalise(text)]
 
@@ -163,9 +173,11 @@ def add_span(
 
 def _span(
     match: re.Match[str], interview_day: datetime.date, grammar: Grammar, business: IsBusinessDay
-) -> datetime.date:
+) -> datetime.date | None:
     unit = grammar.units[normalise(match["span_unit"])]
     count = max(_count(match[name], unit, grammar) for name in ("span_n", "span_m", "span_m2"))
+    if normalise(match["span_unit"]) == "h" and count < 24:
+        return None  # "à 14h" is a time of day, "sous 48h" a span
     return add_span(count, unit, interview_day, business)
 
 
@@ -212,11 +224,13 @@ def _resolve_form(
         day = int(match["dm_day2"] or match["dm_day"])
         return _dated(match["dm_year"], _month_index(match["dm_month"], grammar), day, interview_day)
     if match["f_slash"]:
-        first, second = int(match["slash_a"]), int(match["slash_b"])
-        month, day = (first, second) if month_first else (second, first)
-        if month > 12:
-            month, day = day, month
-        return _dated(match["slash_year"], month, day, interview_day) if 1 <= month <= 12 else None
+        found = _slash(match["slash_a"], match["slash_b"], match["slash_year"], month_first, interview_day)
+        if match["slash_a2"]:  # "11/20-11/24": the later end
+            later = _slash(
+                match["slash_a2"], match["slash_b2"], match["slash_year"], month_first, interview_day
+            )
+            return None if found is None or later is None else max(found, later)
+        return found
     if match["f_dot"]:
         month = int(match["dot_month"])
         return (

@@ -44,6 +44,7 @@ class Grammar:
     todo_end: re.Pattern[str]
     todo_end_unless: re.Pattern[str]
     corrections: re.Pattern[str]
+    span_from_elsewhere: re.Pattern[str]  # matched right after a span
     range_gap: re.Pattern[str]
     dates: re.Pattern[str]
     month_names: re.Pattern[str]  # a month name at a position (for sentence ends: "15. Dezember")
@@ -172,7 +173,8 @@ def _date_pattern(tables: dict[str, dict[str, Any]], grammar_parts: dict[str, An
         "dm": rf"{weekday_prefix}(?:{articles}{_WS})?{not_a_number_around}(?P<dm_day>\d{{1,2}}){ordinal}"
         rf"{day_range('dm_day2', ordinal)}{_OWS}(?:{joiners}{_WS})?{month('dm_month')}{year('dm_year')}",
         "slash": rf"{weekday_prefix}{not_a_number_around}(?P<slash_a>\d{{1,2}})/(?P<slash_b>\d{{1,2}})"
-        r"(?:/(?P<slash_year>\d{4}|\d{2}))?(?![\w/]|[.,:-]\d)",
+        r"(?:/(?P<slash_year>\d{4}|\d{2}))?(?:[-–](?P<slash_a2>\d{1,2})/(?P<slash_b2>\d{1,2}))?"
+        r"(?![\w/]|[.,:-]\d)",
         "dot": rf"{weekday_prefix}{not_a_number_around}(?P<dot_day>\d{{1,2}})\.(?P<dot_month>\d{{1,2}})\."
         r"(?:(?P<dot_year>\d{4}|\d{2})(?!\w|\.\d|[/:-]\d)|(?![\w]|[./:-]?\d))",
         "wdom": rf"(?P<wdom_weekday>{weekday})\.?,?{_OWS}(?:{articles}{_WS})?(?<!\d)(?P<wdom_day>\d{{1,2}})"
@@ -270,6 +272,7 @@ def grammar() -> Grammar:
         todo_end=re.compile(rf"(?<!\w){_alternation(_collect(tables, 'todo_ends'))}[\W\d_]*$", flags),
         todo_end_unless=re.compile(_words(_collect(tables, "todo_ends_unless")), flags),
         corrections=re.compile(_words(_collect(tables, "corrections")), flags),
+        span_from_elsewhere=re.compile(rf"{_OWS}{_words(_collect(tables, 'span_from_elsewhere'))}", flags),
         range_gap=re.compile(
             rf"[\s,()]*(?:(?:-|–|—|/|(?<!\w){range_words}\.?(?!\w))[\s,()]*)*(?:\w{{1,4}}[\s,]*)?", flags
         ),
