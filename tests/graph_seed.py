@@ -18,7 +18,17 @@ from microsoft_identity import CLIENT_ID, MicrosoftIdentity
 
 BERLIN = "W. Europe Standard Time"
 RESPONSES = {"ACCEPTED": "accepted", "DECLINED": "declined"}
-VOLATILE = frozenset({"@odata.etag", "changeKey", "lastModifiedDateTime"})
+# What differs between two calendars seeded alike, or changes with every write.
+VOLATILE = frozenset(
+    {
+        "@odata.etag",
+        "changeKey",
+        "lastModifiedDateTime",
+        "id",
+        "seriesMasterId",
+        "singleValueExtendedProperties",
+    }
+)
 
 
 def _time(value: Any) -> dict[str, str]:
@@ -96,10 +106,12 @@ def graph_snapshot(items: list[dict[str, Any]]) -> Snapshot:
                 (item.get("body") or {}).get("content", ""),
             )
             continue
-        view = {k: v for k, v in item.items() if k not in VOLATILE and k != "singleValueExtendedProperties"}
+        # Keyed by iCalUId (an exception has one of its own): event ids differ from calendar to calendar.
+        view = {k: v for k, v in item.items() if k not in VOLATILE}
         view["categories"] = [c for c in item.get("categories") or [] if c != "Interview"]
-        user_events[item["id"]] = json.dumps(view, sort_keys=True)
-        marks[item["id"]] = (props.get("followupCalIssued", ""), props.get("followupCalTag", ""))
+        key = item["iCalUId"]
+        user_events[key] = json.dumps(view, sort_keys=True)
+        marks[key] = (props.get("followupCalIssued", ""), props.get("followupCalTag", ""))
     duplicates = sum(count - 1 for count in per_key.values())
     return Snapshot(reminders, duplicates, user_events, marks)
 

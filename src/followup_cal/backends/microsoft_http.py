@@ -77,7 +77,7 @@ class GraphTransport:
     ) -> None:
         self.endpoint = (endpoint or GRAPH_ENDPOINT).rstrip("/") + "/"
         self.access_token = access_token
-        self.policy = policy or RetryPolicy(attempts=6, base_delay=0.5)
+        self.policy = policy or RetryPolicy(attempts=8, base_delay=0.5)
         self.timeout = timeout
         self.retries = 0  # requests sent again after a transient failure, over the transport's life
         self._slots = threading.BoundedSemaphore(CONCURRENT_REQUESTS)
@@ -196,8 +196,12 @@ class GraphTransport:
         pending = list(range(len(requests)))
         attempt = 0
         while pending:
-            got = self._one_batch([requests[i] for i in pending])
+            got, whole = self._one_batch([requests[i] for i in pending])
             attempt += 1
+            if whole:  # the batch as a whole failed, after the retries send() made of it
+                for index, answer in zip(pending, got, strict=True):
+                    answers[index] = answer
+                break
             again: list[int] = []
             waits: list[float] = []
             for index, answer in zip(pending, got, strict=True):
@@ -212,9 +216,10 @@ class GraphTransport:
             pending = again
         return [answer for answer in answers if answer is not None]
 
-    def _one_batch(self, requests: list[GraphRequest]) -> list[GraphAnswer]:
+    def _one_batch(self, requests: list[GraphRequest]) -> tuple[list[GraphAnswer], bool]:
+        """The answers to one ``$batch``, and whether they are the batch's own failure (not its parts')."""
         if len(requests) == 1:
-            return [self.send(requests[0])]
+            return [self.send(requests[0])], True
         body = {
             "requests": [
                 {
@@ -235,13 +240,13 @@ class GraphTransport:
         outer = GraphRequest("POST", "$batch", body, retry=all(r.retry for r in requests))
         answer = self.send(outer)
         if not answer.ok:
-            return [answer] * len(requests)
+            return [answer] * len(requests), True
         by_id: dict[str, GraphAnswer] = {}
         for sub in (answer.body or {}).get("responses") or []:
             headers = {str(k).lower(): str(v) for k, v in (sub.get("headers") or {}).items()}
             by_id[str(sub.get("id"))] = GraphAnswer(int(sub.get("status", 0)), headers, sub.get("body"))
         missing = GraphAnswer(0, {}, {"error": {"code": "", "message": "no answer in the batch"}})
-        return [by_id.get(str(number), missing) for number in range(1, len(requests) + 1)]
+        return [by_id.get(str(number), missing) for number in range(1, len(requests) + 1)], False
 
     # -- the wire -------------------------------------------------------------------------------------
 
