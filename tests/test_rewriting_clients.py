@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from calendar_user import CalendarUser, CallbackStore, FolderStore
 from followup_cal.backends.caldav_backend import CaldavBackend
 from followup_cal.backends.memory import MemoryBackend
 from followup_cal.backends.vdir import VdirBackend
-from followup_cal.core.model import Event, Kind, ReminderDraft, reminder_uid
+from followup_cal.core.model import Event, Kind, MarkUpdate, ReminderDraft, reminder_uid
 from followup_cal.core.reconcile import Create
 from followup_cal.core.unmarked import MAX_UID_ATTEMPTS
 from followup_cal.run.sync import marks_lost_line
@@ -44,7 +44,11 @@ def radicale() -> Iterator[RadicaleServer]:
         yield server
 
 
-@pytest.fixture(params=["memory", "vdir", "radicale", "xandikos"])
+BACKENDS = ["vdir", "radicale", "xandikos"]
+ON_EVERY_BACKEND = pytest.mark.parametrize("world", BACKENDS, indirect=True)
+
+
+@pytest.fixture
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
     if request.param == "memory":
         memory = MemoryBackend("cal", remember_deleted=True)
@@ -103,6 +107,7 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("world", ["memory", *BACKENDS], indirect=True)
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_rewritten_calendar_gets_no_second_reminder(world: World, case: str) -> None:
     reminder_rewrite, interview_rewrite = CASES[case]
@@ -131,6 +136,7 @@ def test_a_rewritten_calendar_gets_no_second_reminder(world: World, case: str) -
     assert world.user.snapshot() == before
 
 
+@ON_EVERY_BACKEND
 def test_a_stripped_reminder_of_a_moved_interview_is_left_where_it_is(world: World) -> None:
     """Without its fingerprint nobody can tell whether the user moved it: the content no longer matches
     what followup-cal would write, so it is the user's."""
@@ -146,6 +152,7 @@ def test_a_stripped_reminder_of_a_moved_interview_is_left_where_it_is(world: Wor
     assert world.lines == []
 
 
+@ON_EVERY_BACKEND
 def test_a_stripped_unedited_reminder_of_a_cancelled_interview_is_removed(world: World) -> None:
     seed_week(world.user)
     world.sync()
@@ -162,14 +169,16 @@ def test_a_stripped_unedited_reminder_of_a_cancelled_interview_is_removed(world:
     assert world.lines == []
 
 
-def test_an_interview_that_lost_its_record_tells_what_that_costs(world: World) -> None:
+@ON_EVERY_BACKEND
+@pytest.mark.parametrize("rewrite", [STRIPPED, EVERYTHING_STRIPPED], ids=["record", "record and tag"])
+def test_an_interview_that_lost_its_record_tells_what_that_costs(world: World, rewrite: Rewrite) -> None:
     """A reminder deleted while its interview's ISSUED record is gone cannot be known to have been issued:
-    it comes back, and the run says so once. (Had the app dropped the Interview category too, the record
-    would look like that of a run interrupted before it tagged: then nothing is said.)"""
+    it comes back, and the run says so once."""
     seed_week(world.user)
     world.sync()
     written = assert_one_untagged_reminder_each(world)
-    RewritingClient(world.user.store).resave_all(INTERVIEWS, STRIPPED)
+    app = RewritingClient(world.user.store, clock=datetime.now(UTC) + timedelta(minutes=5))
+    app.resave_all(INTERVIEWS, rewrite)
     world.user.delete(written[("acme-screen", Kind.CHECK_IN)].uid)
     report = world.sync()
     assert report.marks_lost == ["cal"]
@@ -180,6 +189,21 @@ def test_an_interview_that_lost_its_record_tells_what_that_costs(world: World) -
     assert world.lines == [] and quiet.marks_lost == []
 
 
+@ON_EVERY_BACKEND
+def test_a_run_interrupted_before_it_tagged_is_not_taken_for_lost_marks(world: World) -> None:
+    """Reminders written, interview not yet tagged (the run was killed in between): the next run tags it
+    and says nothing about lost marks."""
+    seed_week(world.user)
+    world.sync()
+    interview = world.event("globex-tech")
+    world.backend.write_marks(interview.href, interview.etag, [MarkUpdate(None, None)])
+    assert not world.event("globex-tech").tagged
+    report = world.sync()
+    assert any("tagged" in line for line in world.lines) and report.marks_lost == []
+    assert world.event("globex-tech").issued == frozenset(Kind)
+
+
+@ON_EVERY_BACKEND
 def test_stripped_reminders_alone_need_no_write_and_no_line(world: World) -> None:
     seed_week(world.user)
     world.sync()

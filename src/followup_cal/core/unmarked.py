@@ -106,13 +106,22 @@ def _expected(
 
 
 def marks_lost(plans: Sequence[InterviewPlan], reminders: Sequence[Event]) -> bool:
-    """True when the calendar shows that marks were dropped: a reminder known by its UID alone, or a
-    tagged interview with reminders but no ISSUED record (a run interrupted before the record leaves
-    the interview untagged)."""
+    """True when the calendar shows that marks were dropped: a reminder known by its UID alone, or an
+    interview with reminders but no ISSUED record that is tagged, or that was re-saved after its reminders
+    were written. (An untagged one re-saved before is what a run interrupted before it tagged leaves.)"""
     if any(r.reminder is not None and not r.reminder.marked for r in reminders):
         return True
-    with_reminders = {r.reminder.source for r in reminders if r.reminder is not None}
-    return any(
-        plan.event.issued is None and plan.event.tagged and plan.event.source_key in with_reminders
-        for plan in plans
-    )
+    written: dict[str, list[Event]] = {}
+    for reminder in reminders:
+        if reminder.reminder is not None:
+            written.setdefault(reminder.reminder.source, []).append(reminder)
+    return any(_record_lost(plan.event, written.get(plan.event.source_key, [])) for plan in plans)
+
+
+def _record_lost(interview: Event, reminders: Sequence[Event]) -> bool:
+    if interview.issued is not None or not reminders:
+        return False
+    if interview.tagged:
+        return True
+    stamps = [r.modified for r in reminders if r.modified is not None]
+    return interview.modified is not None and bool(stamps) and interview.modified > max(stamps)
