@@ -1,6 +1,6 @@
-"""Real calendar files from other programs (../shared/ics-corpus) in a vdir: reading never fails as a
-whole, what cannot be read is reported by file name, and tagging any readable event changes nothing but
-the tag."""
+"""Real calendar files from other programs in a vdir (../shared/ics-corpus, or in a lone clone the .ics
+files icalendar ships with its tests: see the ics_corpus fixture): reading never fails as a whole, what
+cannot be read is reported by file name, and tagging any readable event changes nothing but the tag."""
 
 from __future__ import annotations
 
