@@ -1,5 +1,6 @@
-"""The commands that set a machine up besides the config file: ``auth google`` (save a Google token) and
-``schedule`` (print a crontab line, a systemd user timer or a launchd agent that runs ``sync``).
+"""The commands that set a machine up besides the config file: ``auth google`` and ``auth microsoft``
+(save a token) and ``schedule`` (print a crontab line, a systemd user timer or a launchd agent that runs
+``sync``).
 
 cli.py registers them, as it does doctor and init.
 """
@@ -20,11 +21,12 @@ if TYPE_CHECKING:
 
 @click.group()
 def auth() -> None:
-    """Grant followup-cal access to an account (Google).
+    """Grant followup-cal access to an account (Google, Microsoft).
 
     \b
-    Example:
+    Examples:
       followup-cal auth google --client-secrets ~/Downloads/client_secret.json
+      followup-cal auth microsoft --client-id 00000000-0000-0000-0000-000000000000
     """
 
 
@@ -82,6 +84,118 @@ def save_google_token(
     token_file = distinct[0] if distinct else default_token_file()
     run_oauth_flow(client_secrets, token_file, open_browser=not no_browser)
     click.echo(f"Saved the Google token to {token_file}. Now run: followup-cal sync --dry-run")
+
+
+@auth.command("microsoft")
+@click.option(
+    "--client-id",
+    metavar="ID",
+    help="The Application (client) ID of your app registration (default: the config's client_id).",
+)
+@click.option(
+    "--tenant",
+    metavar="TENANT",
+    help="common (default), consumers, organizations, or your tenant's id or domain.",
+)
+@click.option("--device-code", is_flag=True, help="No browser here: sign in on another device with a code.")
+@click.option(
+    "--calendar",
+    "calendar_name",
+    metavar="NAME",
+    help="The [calendars.NAME] table whose token_file to write (default: every Microsoft calendar's).",
+)
+@click.option("--authority", metavar="URL", hidden=True, help="A local stand-in of the sign-in service.")
+@click.pass_obj
+def auth_microsoft(
+    obj: Context,
+    client_id: str | None,
+    tenant: str | None,
+    device_code: bool,
+    calendar_name: str | None,
+    authority: str | None,
+) -> None:
+    """Sign in to Microsoft (Outlook.com, Microsoft 365) and save the token (mode 0600) where the
+    config's token_file says. Refreshing it needs the client id: it goes into the calendar's client_id.
+
+    \b
+    Examples:
+      followup-cal auth microsoft --client-id 00000000-0000-0000-0000-000000000000
+      followup-cal auth microsoft --device-code     (a machine without a browser)
+    """
+
+    catch_errors(save_microsoft_token)(obj, client_id, tenant, device_code, calendar_name, authority)
+
+
+def save_microsoft_token(
+    obj: Context,
+    client_id: str | None,
+    tenant: str | None,
+    device_code: bool,
+    calendar_name: str | None,
+    authority: str | None = None,
+) -> None:
+    from followup_cal.backends.microsoft_auth import DEFAULT_AUTHORITY, authority_for, sign_in
+    from followup_cal.config.load import config_path
+    from followup_cal.errors import ConfigError, UsageError
+
+    settings = None
+    try:
+        settings = obj.settings()
+    except ConfigError:
+        if obj.config:
+            raise
+    calendars = [
+        cal
+        for cal in (settings.calendars.values() if settings else ())
+        if cal.type == "microsoft" and calendar_name in (None, cal.name)
+    ]
+    if calendar_name and not calendars:
+        raise UsageError(f"--calendar {calendar_name}: no [calendars.{calendar_name}] of type microsoft")
+    token_files = sorted({Path(cal.options["token_file"]) for cal in calendars})
+    if len(token_files) > 1:
+        raise UsageError(
+            "your Microsoft calendars use different token_file paths: name one with --calendar NAME"
+        )
+    configured_ids = sorted({str(cal.options.get("client_id") or "") for cal in calendars} - {""})
+    client_id = (client_id or "").strip() or (configured_ids[0] if len(configured_ids) == 1 else "")
+    if not client_id:
+        raise UsageError(
+            "missing --client-id: the Application (client) ID of your app registration in the Azure portal "
+            "(see the README's Microsoft section)"
+        )
+    configured_authorities = sorted({str(cal.options.get("authority") or "") for cal in calendars} - {""})
+    if authority is None:
+        use_config = tenant is None and len(configured_authorities) == 1
+        authority = configured_authorities[0] if use_config else authority_for(tenant)
+    token_file = token_files[0] if token_files else default_microsoft_token_file()
+    account = sign_in(client_id, authority, token_file, device_code=device_code, show=click.echo)
+    click.echo(f"Signed in as {account}; saved the Microsoft token to {token_file} (mode 0600).")
+    if not calendars:
+        flags = f" --tenant {tenant}" if tenant else ""
+        click.echo(
+            f"Next: `followup-cal init --type microsoft --client-id {client_id}{flags}` writes a config "
+            "that uses this token."
+        )
+        return
+    assert settings is not None
+    keys = [] if client_id in configured_ids and len(configured_ids) == 1 else [f'client_id = "{client_id}"']
+    if authority != DEFAULT_AUTHORITY and authority not in configured_authorities:
+        keys.append(f'authority = "{authority}"')
+    if keys:
+        tables = ", ".join(f"[calendars.{cal.name}]" for cal in calendars)
+        click.echo(
+            f"Now put {' and '.join(keys)} in {tables} of {config_path(obj.config)}: refreshing the token "
+            "needs it. Then run: followup-cal sync --dry-run"
+        )
+    else:
+        click.echo("Now run: followup-cal sync --dry-run")
+
+
+def default_microsoft_token_file() -> Path:
+    """Where a Microsoft calendar's token cache lives unless ``token_file`` says otherwise."""
+    from followup_cal.config.load import default_token_file
+
+    return default_token_file().with_name("microsoft-token.json")
 
 
 _HOW_TO_SET = {
