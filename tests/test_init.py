@@ -336,7 +336,7 @@ def test_interactive_asks_before_overwriting(tmp_path: Path) -> None:
     assert "nothing was written" in result.stdout and config.read_text() == "# mine\n"
     folder = tmp_path / "laptop"
     folder.mkdir()
-    answers = ["y", "3", str(folder), "Europe/Berlin", "", "", "none"]
+    answers = ["y", "4", str(folder), "Europe/Berlin", "", "", "none"]
     result = invoke(config, "init", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert load_settings(config).calendars["laptop"].options["path"] == folder

@@ -106,6 +106,15 @@ class TokenSource:
             return self._token
         return self._acquire(force_refresh=False)
 
+    def account_name(self) -> str:
+        """The signed-in account's user name (its e-mail address), as the cache records it."""
+        import msal
+
+        for account in self.cache.search(msal.TokenCache.CredentialType.ACCOUNT):
+            if account.get("username"):
+                return str(account["username"])
+        return "(unknown account)"
+
     def refresh(self) -> str:
         """A new access token from the refresh token, whatever the cached one's expiry says."""
         return self._acquire(force_refresh=True)

@@ -3,12 +3,14 @@ the calendars to choose from) and ``doctor`` (to check that a configured calenda
 works and the reminders calendar is writable).
 
 CalDAV answers with ``DAV:current-user-privilege-set`` (RFC 3744), Google with the calendar list's
-``accessRole``. The client libraries are imported inside the functions.
+``accessRole``, Microsoft Graph with each calendar's ``canEdit``. The client libraries are imported inside
+the functions.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,11 @@ WRITER_ROLES = frozenset({"writer", "owner"})
 class CalendarAccess:
     """One calendar as the account sees it."""
 
-    name: str  # display name (CalDAV), summary (Google), folder or file name (vdir, ics)
-    address: str  # the URL (CalDAV), the calendar id (Google), the path (vdir, ics)
+    name: str  # display name (CalDAV), summary (Google), name (Microsoft), folder or file name (vdir, ics)
+    address: str  # the URL (CalDAV), the calendar id (Google, Microsoft), the path (vdir, ics)
     writable: bool
     how: str  # where ``writable`` comes from, for messages
-    primary: bool = False  # Google's primary calendar
+    primary: bool = False  # Google's primary calendar, Microsoft's default calendar
 
 
 def caldav_calendars(
@@ -92,6 +94,50 @@ def _google_call(request: Any) -> Any:
         ) from None
 
 
+MICROSOFT_AUTH_AGAIN = "run `followup-cal auth microsoft` again"
+CALENDAR_LIST_SELECT = "id,name,canEdit,isDefaultCalendar"
+
+
+def microsoft_calendars(access_token: Callable[[], str], api_endpoint: str | None) -> list[CalendarAccess]:
+    """Every calendar of the signed-in Microsoft account (Graph ``GET /me/calendars``), with ``canEdit``."""
+    from followup_cal.backends.microsoft_http import GraphRequest, GraphTransport
+
+    transport = GraphTransport(api_endpoint, access_token)
+    path: str | None = f"me/calendars?$select={CALENDAR_LIST_SELECT}&$top=100"
+    found: list[CalendarAccess] = []
+    while path:
+        answer = transport.send(GraphRequest("GET", path))
+        if answer.status == 401:
+            raise AuthenticationError(
+                f"Microsoft Graph refused the saved token (HTTP 401): {MICROSOFT_AUTH_AGAIN}"
+            )
+        if answer.status == 0:
+            raise BackendError(
+                f"Microsoft Graph is unreachable ({answer.error()[1]}): check the network connection "
+                "(and api_endpoint, if set)"
+            )
+        if not answer.ok or not isinstance(answer.body, dict):
+            code = answer.error()[0] or "no calendar list"
+            raise BackendError(
+                f"Microsoft Graph answered HTTP {answer.status} ({code}) to the calendar list; "
+                "try again later"
+            )
+        for entry in answer.body.get("value") or []:
+            can_edit = bool(entry.get("canEdit"))
+            found.append(
+                CalendarAccess(
+                    str(entry.get("name") or entry["id"]),
+                    str(entry["id"]),
+                    can_edit,
+                    "canEdit is true" if can_edit else "canEdit is false (shared with you to read only)",
+                    bool(entry.get("isDefaultCalendar")),
+                )
+            )
+        following = answer.body.get("@odata.nextLink")
+        path = following if isinstance(following, str) and transport.owns(following) else None
+    return found
+
+
 def check_calendar(calendar: CalendarSettings) -> CalendarAccess:
     """The configured calendar as the server sees it: reachable, logged in, and whether it is writable.
 
@@ -128,6 +174,20 @@ def check_calendar(calendar: CalendarSettings) -> CalendarAccess:
         raise BackendError(
             f"{label}: calendar_id {wanted!r} is not in this Google account's calendar list: "
             "check calendar_id (`followup-cal init` lists them)"
+        )
+    if calendar.type == "microsoft":
+        from followup_cal.backends.microsoft_auth import load_token_source
+
+        source = load_token_source(
+            Path(options["token_file"]), options["client_id"], options.get("authority"), calendar.name
+        )
+        wanted = options.get("calendar_id") or "primary"
+        for access in microsoft_calendars(source, options.get("api_endpoint")):
+            if access.address == wanted or (wanted == "primary" and access.primary):
+                return access
+        raise BackendError(
+            f"{label}: calendar_id {wanted!r} is not among this Microsoft account's calendars: "
+            "check calendar_id (`followup-cal calendars` lists them)"
         )
     if calendar.type in ("vdir", "ics"):
         return local_calendar(Path(options["path"]), folder=calendar.type == "vdir", label=label)

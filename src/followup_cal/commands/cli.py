@@ -20,7 +20,7 @@ from followup_cal.commands.context import Context, catch_errors, open_calendars
 from followup_cal.errors import EXIT_CALENDAR_FAILED, EXIT_OK, FollowupCalError
 
 if TYPE_CHECKING:
-    from followup_cal.core.settings import Settings
+    from followup_cal.core.settings import CalendarSettings, Settings
     from followup_cal.run.sync import RunReport
 
 log = logging.getLogger("followup_cal")
@@ -270,48 +270,79 @@ def demo(obj: Context, out: Path | None) -> None:
 @click.pass_obj
 @catch_errors
 def calendars(obj: Context) -> None:
-    """List the calendars each CalDAV account can see, to pick `url` and `reminders_to`.
+    """List the calendars each CalDAV or Microsoft account can see, to pick `url`, `calendar_id` and
+    `reminders_to`.
 
     \b
-    Example: point `url` at the server root, then
+    Example: point `url` at the server root (CalDAV) or sign in (Microsoft), then
       followup-cal calendars
-    and copy the URL of the calendar you want into the config.
+    and copy the URL or id of the calendar you want into the config.
     """
-    from followup_cal.backends.caldav_backend import list_calendars
-    from followup_cal.config.secrets import resolve_password
-
     settings = obj.settings()
-    accounts = [cal for cal in settings.calendars.values() if cal.type == "caldav"]
+    accounts = [cal for cal in settings.calendars.values() if cal.type in ("caldav", "microsoft")]
     if not accounts:
-        click.echo(f"No CalDAV calendars in {settings.source}; only CalDAV accounts can be listed.")
+        click.echo(
+            f"No CalDAV or Microsoft calendars in {settings.source}; only those accounts can be listed."
+        )
         return
     failed = False
+    listed: set[str] = set()
     for cal in accounts:
-        options = cal.options
         try:
-            found = list_calendars(
-                options["url"],
-                options.get("username"),
-                resolve_password(cal),
-                options.get("verify", True),
-                options.get("ca_bundle"),
-            )
+            lines = _caldav_listing(cal) if cal.type == "caldav" else _microsoft_listing(cal)
         except FollowupCalError as error:
             if error.exit_code != EXIT_CALENDAR_FAILED:
                 raise
             click.echo(f"followup-cal: calendar '{cal.name}': {error}", err=True)
             failed = True
             continue
-        click.echo(f"[calendars.{cal.name}] {options['url']}")
-        for info in found:
-            traits = ", ".join(
-                [
-                    "events" if info.holds_events else "no events",
-                    "writable" if info.writable else "read-only",
-                ]
-            )
-            click.echo(f"  {info.display_name or '(no name)'}  {info.url}  ({traits})")
+        if lines[0] not in listed:  # calendars of one account share its listing
+            listed.add(lines[0])
+            for line in lines[1:]:
+                click.echo(line)
     sys.exit(EXIT_CALENDAR_FAILED if failed else EXIT_OK)
+
+
+def _caldav_listing(cal: CalendarSettings) -> list[str]:
+    """The account's key, then its lines: a heading and one line per calendar."""
+    from followup_cal.backends.caldav_backend import list_calendars
+    from followup_cal.config.secrets import resolve_password
+
+    options = cal.options
+    found = list_calendars(
+        options["url"],
+        options.get("username"),
+        resolve_password(cal),
+        options.get("verify", True),
+        options.get("ca_bundle"),
+    )
+    lines = [f"caldav {cal.name}", f"[calendars.{cal.name}] {options['url']}"]
+    for info in found:
+        traits = ", ".join(
+            [
+                "events" if info.holds_events else "no events",
+                "writable" if info.writable else "read-only",
+            ]
+        )
+        lines.append(f"  {info.display_name or '(no name)'}  {info.url}  ({traits})")
+    return lines
+
+
+def _microsoft_listing(cal: CalendarSettings) -> list[str]:
+    from followup_cal.backends.microsoft_auth import load_token_source
+    from followup_cal.commands.calendar_access import microsoft_calendars
+
+    options = cal.options
+    token_file = Path(options["token_file"])
+    source = load_token_source(token_file, options["client_id"], options.get("authority"), cal.name)
+    found = microsoft_calendars(source, options.get("api_endpoint"))
+    account = source.account_name()
+    lines = [f"microsoft {token_file.expanduser()}", f"[calendars.{cal.name}] Microsoft account {account}"]
+    for access in found:
+        traits = ["default"] if access.primary else []
+        traits.append("writable" if access.writable else "read-only")
+        lines.append(f"  {access.name}  {access.address}  ({', '.join(traits)})")
+    return lines
 
 
 from followup_cal.commands.doctor import doctor  # noqa: E402  (these commands live in their own modules)

@@ -2,9 +2,9 @@
 
 The config is valid; the time zone is known; the keyring holds the password (when a calendar uses it);
 each calendar is reachable and the login works; each reminders calendar is writable (from the server's
-privileges: CalDAV ``current-user-privilege-set``, Google ``accessRole``); the lock and cache folder is
-writable; and, from a read-only run of the analysis that ``status`` shows, whether the calendars keep
-followup-cal's marks and the next reminders due.
+privileges: CalDAV ``current-user-privilege-set``, Google ``accessRole``, Microsoft ``canEdit``); the lock
+and cache folder is writable; and, from a read-only run of the analysis that ``status`` shows, whether the
+calendars keep followup-cal's marks and the next reminders due.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from followup_cal.commands.context import Context, catch_errors, open_calendars
-from followup_cal.core.settings import Settings
+from followup_cal.core.settings import CalendarSettings, Settings
 from followup_cal.errors import (
     EXIT_CALENDAR_FAILED,
     EXIT_OK,
@@ -144,11 +144,12 @@ def check_calendars(settings: Settings, report: Report) -> set[str]:
         try:
             access = check_calendar(calendar)
         except FollowupCalError as error:
-            report.add(Check(False, what, str(error), _hint(error)))
+            report.add(Check(False, what, str(error), _hint(error, calendar.type)))
             continue
         reached[name] = access
-        detail = "reachable, login works" if calendar.type in ("caldav", "google") else "found"
-        report.add(Check(True, what, f"{detail} ({access.name} <{access.address}>)"))
+        online = calendar.type in ("caldav", "google", "microsoft")
+        detail = "reachable, login works" if online else "found"
+        report.add(Check(True, what, f"{detail} ({access.name} <{access.address}>){_scope_note(calendar)}"))
     for target in dict.fromkeys(cal.reminders_to or name for name, cal in settings.calendars.items()):
         target_access = reached.get(target)
         if target_access is None:
@@ -162,14 +163,28 @@ def check_calendars(settings: Settings, report: Report) -> set[str]:
     return set(reached)
 
 
-def _hint(error: FollowupCalError) -> str:
+def _hint(error: FollowupCalError, kind: str) -> str:
     from followup_cal.errors import AuthenticationError
 
     if isinstance(error, AuthenticationError):
+        if kind in ("google", "microsoft"):
+            return ""  # the message says to sign in again
         return "check the password; iCloud and Fastmail need an app-specific password, not the account's"
     if isinstance(error, ConfigError):
         return "a password from password_env must be set where followup-cal runs (cron too)"
     return ""
+
+
+def _scope_note(calendar: CalendarSettings) -> str:
+    """For a Microsoft calendar whose grant lacks MailboxSettings.ReadWrite: what that costs (little)."""
+    if calendar.type != "microsoft":
+        return ""
+    from followup_cal.backends.microsoft_auth import granted_scopes
+
+    granted = {scope.casefold() for scope in granted_scopes(Path(calendar.options["token_file"]))}
+    if not granted or "mailboxsettings.readwrite" in granted:
+        return ""
+    return "; MailboxSettings.ReadWrite is not granted, so the Interview category stays uncoloured"
 
 
 def check_folders(report: Report) -> None:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 TYPES = {
     "caldav": "CalDAV (iCloud, Fastmail, Nextcloud, Radicale, Baikal, ...)",
     "google": "Google Calendar",
+    "microsoft": "Outlook.com or Microsoft 365",
     "vdir": "a folder of .ics files (khal, vdirsyncer)",
     "ics": "one .ics file",
 }
@@ -75,6 +76,11 @@ class InitOptions:
     me: tuple[str, ...] = ()
     client_secrets: Path | None = None
     no_browser: bool = False
+    client_id: str | None = None
+    tenant: str | None = None
+    device_code: bool = False
+    sign_in: bool = False
+    authority: str | None = None
     calendar_id: str | None = None
     token_file: Path | None = None
     api_endpoint: str | None = None
@@ -284,11 +290,12 @@ class Wizard:
         interviews: CalendarAccess,
         reminders: CalendarAccess,
         table: Callable[[CalendarAccess], dict[str, Any]],
+        primary_name: str = "google",
     ) -> None:
-        name = table_name("google" if interviews.primary else interviews.name)
+        name = table_name(primary_name if interviews.primary else interviews.name)
         setup.calendars[name] = table(interviews)
         if reminders.address != interviews.address:
-            target = table_name("google" if reminders.primary else reminders.name, [name])
+            target = table_name(primary_name if reminders.primary else reminders.name, [name])
             setup.calendars[name]["reminders_to"] = target
             setup.calendars[target] = table(reminders)
         click.echo(f"Interviews are read from: {interviews.name}; reminders go to: {reminders.name}")
@@ -410,6 +417,10 @@ def run_init(config: str | None, options: InitOptions) -> None:
         setup = wizard.caldav()
     elif kind == "google":
         setup = wizard.google()
+    elif kind == "microsoft":
+        from followup_cal.commands.setup_microsoft import microsoft_setup
+
+        setup = microsoft_setup(wizard)
     else:
         setup = wizard.local(kind)
     zone, me, hours = wizard.common(setup.username)
@@ -457,11 +468,18 @@ def run_init(config: str | None, options: InitOptions) -> None:
     "--client-secrets", type=click.Path(dir_okay=False, path_type=Path), help="Google OAuth client file."
 )
 @click.option("--no-browser", is_flag=True, help="Google on a headless machine: paste the address back.")
-@click.option("--calendar-id", help="Google calendar id (default: primary).")
+@click.option("--client-id", metavar="ID", help="Microsoft: your app registration's Application (client) ID.")
+@click.option("--tenant", metavar="TENANT", help="Microsoft: common (default), consumers, organizations, ...")
+@click.option("--device-code", is_flag=True, help="Microsoft without a browser: sign in with a code.")
+@click.option("--sign-in", is_flag=True, help="Microsoft: sign in even if the token file exists.")
+@click.option("--authority", metavar="URL", hidden=True, help="A local stand-in of Microsoft's sign-in.")
+@click.option("--calendar-id", help="Google or Microsoft calendar id (default: primary).")
 @click.option(
-    "--token-file", type=click.Path(dir_okay=False, path_type=Path), help="Where the Google token is kept."
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the Google or Microsoft token is kept.",
 )
-@click.option("--api-endpoint", metavar="URL", help="A local stand-in of the Google API (tests).")
+@click.option("--api-endpoint", metavar="URL", help="A local stand-in of the Google or Graph API (tests).")
 @click.option("--path", type=click.Path(path_type=Path), help="vdir folder or .ics file.")
 @click.option("--yes", "--force", "force", is_flag=True, help="Overwrite an existing config without asking.")
 @click.pass_context
