@@ -140,6 +140,7 @@ class MicrosoftIdentity:
         self.username = username
         # Scopes the user consents to when asked; anything else asked for is left out of the grant.
         self.grantable_scopes = {"Calendars.ReadWrite", "User.Read", "MailboxSettings.ReadWrite"}
+        self.consented: set[str] = set()  # what the user consented to: every later token carries it
         self.valid_tokens: set[str] = set()  # access tokens Graph accepts
         self.refresh_tokens: dict[str, bool] = {}  # token -> still valid
         self.token_requests: list[dict[str, str]] = []  # every form posted to the token endpoint
@@ -389,8 +390,9 @@ class MicrosoftIdentity:
 
     def _tokens(self, requested: str, *, nonce: str | None = None) -> Json:
         """A token response: access, refresh and ID token for the test account (rotating the refresh token,
-        as Entra does on every redemption)."""
-        scopes = [s for s in requested.split() if s in self.grantable_scopes]
+        as Entra does on every redemption). Its scopes are all the user consented to, as Entra's are."""
+        self.consented |= {s for s in requested.split() if s in self.grantable_scopes}
+        scopes = sorted(self.consented)
         access_token = f"standin-ms-access-{self._next()}-{secrets.token_hex(8)}"
         self.valid_tokens.add(access_token)
         now = int(time.time())

@@ -1,7 +1,8 @@
 """Secrets never reach the terminal (issue 5, item 6).
 
 The command line runs as a real process with known secrets (a CalDAV password against Radicale with
-authentication, a Google refresh token, access token and client secret against the stand-in), with -vv and
+authentication, a Google refresh token, access token and client secret against the stand-in, Microsoft
+refresh and access tokens from msal against the identity and Graph stand-ins), with -vv and
 with the wire-level debugging of http.client and httplib2 switched on, as a user chasing a problem would.
 Everything it prints (stdout, stderr: logs, tracebacks, messages) is searched for each secret, its Basic
 authorization form (base64 of user:password) and its URL-encoded form.
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +30,9 @@ from followup_cal.config.redact import redact, register_secret
 from followup_cal.config.secrets import warn_if_readable_by_others
 from google_helpers import add_recruiter_call
 from google_standin import GoogleStandin
+from graph_helpers import event_body
+from graph_standin import GraphStandin
+from microsoft_identity import CLIENT_ID, MicrosoftIdentity
 from radicale_server import RadicaleServer, running_radicale
 
 REPO = Path(__file__).resolve().parents[1]
@@ -254,3 +258,41 @@ def test_token_file_is_private_and_replaced_atomically(standin: GoogleStandin, t
     assert warn_if_readable_by_others(token) is None
     saved = json.loads(token.read_text())
     assert saved["refresh_token"] == REFRESH and saved["token"] in standin.access_tokens
+
+
+def test_microsoft_tokens_never_printed(identity: MicrosoftIdentity, tmp_path: Path) -> None:
+    """The real msal refreshes through the identity stand-in (its test CA reaches the subprocess through
+    REQUESTS_CA_BUNDLE); Graph accepts only the access tokens it issued."""
+    token = tmp_path / "microsoft-token.json"
+    identity.write_token_cache(token, expired=True)
+    with GraphStandin(owner="alice@outlook.example") as graph:
+        graph.access_tokens.clear()
+        graph.token_check = lambda access_token: access_token in identity.valid_tokens
+        start = datetime(2030, 6, 4, 8, tzinfo=UTC)
+        organizer = ("jane@acme.example", "Jane Doe")
+        interview = event_body("leak@example.com", "Phone screen", start, None, organizer=organizer)
+        graph.add_event("primary", interview)
+        config = tmp_path / "config.toml"
+        config.write_text(
+            'timezone = "Europe/Berlin"\n[rules]\nwindow_future_days = 3650\n'
+            f'[calendars.outlook]\ntype = "microsoft"\nclient_id = "{CLIENT_ID}"\ntoken_file = "{token}"\n'
+            f'api_endpoint = "{graph.api_endpoint}"\nauthority = "{identity.authority}"\n'
+        )
+        cached = {entry["secret"] for entry in json.loads(token.read_text())["AccessToken"].values()}
+        outputs = []
+        for args in (["-vv", "sync"], ["-vv", "sync"], ["-vv", "status"]):
+            code, output = run_cli(config, *args)
+            assert code == 0, output
+            outputs.append(output)
+        issued = {*cached, *identity.valid_tokens, *identity.refresh_tokens}
+        identity.revoke()  # the access tokens die with the grant: the next run refreshes, and fails
+        for args in (["-vv", "sync"], ["-v", "status"]):
+            code, output = run_cli(config, *args)
+            assert code == 1 and "revoked" in output, output
+            outputs.append(output)
+    everything = "\n".join(outputs)
+    assert "wrote thank-you" in everything
+    assert '"refresh_token": "[redacted]"' in everything  # msal's debug log showed the refresh, cut
+    assert len(identity.grants("refresh_token")) == 3  # the first run's refresh and two refused ones
+    assert_no_secret(everything, {form for secret in issued for form in forms(secret)})
+    print(f"microsoft: {len(outputs)} runs, {len(everything)} characters printed, 0 secrets")
