@@ -24,6 +24,7 @@ from graph_standin import GraphStandin
 from microsoft_identity import CLIENT_ID, DEVICE_GRANT, USERNAME, MicrosoftIdentity
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SECOND_APP = "22222222-3333-4444-5555-666666666666"
 REVOKED_LINE = (
     "followup-cal: calendar 'outlook' was not synced: Microsoft access for calendar 'outlook' was revoked "
     "or expired: run `followup-cal auth microsoft` again"
@@ -103,13 +104,13 @@ def test_auth_microsoft_writes_the_configured_token_file(
     assert stdout.splitlines()[-1] == "Now run: followup-cal sync --dry-run"
     assert token.read_text() != before and len(identity.grants(DEVICE_GRANT)) == 2
     # signing in for another app registration: the config must name it
-    identity.client_ids.add("second-app")
+    identity.client_ids.add(SECOND_APP)
     code, stdout, stderr = invoke(
-        "--config", str(config), "auth", "microsoft", "--device-code", "--client-id", "second-app"
+        "--config", str(config), "auth", "microsoft", "--device-code", "--client-id", SECOND_APP
     )
     assert code == 0, stderr
     assert stdout.splitlines()[-1] == (
-        f'Now put client_id = "second-app" in [calendars.outlook] of {config}: refreshing the token needs '
+        f'Now put client_id = "{SECOND_APP}" in [calendars.outlook] of {config}: refreshing the token needs '
         "it. Then run: followup-cal sync --dry-run"
     )
 

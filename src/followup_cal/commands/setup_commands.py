@@ -135,7 +135,7 @@ def save_microsoft_token(
     authority: str | None = None,
 ) -> None:
     from followup_cal.backends.microsoft_auth import DEFAULT_AUTHORITY, authority_for, sign_in
-    from followup_cal.config.load import config_path
+    from followup_cal.config.load import config_path, default_microsoft_token_file
     from followup_cal.errors import ConfigError, UsageError
 
     settings = None
@@ -189,13 +189,6 @@ def save_microsoft_token(
         )
     else:
         click.echo("Now run: followup-cal sync --dry-run")
-
-
-def default_microsoft_token_file() -> Path:
-    """Where a Microsoft calendar's token cache lives unless ``token_file`` says otherwise."""
-    from followup_cal.config.load import default_token_file
-
-    return default_token_file().with_name("microsoft-token.json")
 
 
 _HOW_TO_SET = {

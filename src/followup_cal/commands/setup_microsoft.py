@@ -32,8 +32,8 @@ def microsoft_setup(wizard: Wizard) -> Setup:
         sign_in,
     )
     from followup_cal.commands.calendar_access import microsoft_calendars
-    from followup_cal.commands.setup_commands import default_microsoft_token_file
     from followup_cal.commands.setup_wizard import Setup
+    from followup_cal.config.load import default_microsoft_token_file
 
     o = wizard.o
     token_file = (o.token_file or default_microsoft_token_file()).expanduser().absolute()
