@@ -250,3 +250,19 @@ def test_help_and_a_sync_of_other_calendars_load_no_msal(tmp_path: Path) -> None
     command = [sys.executable, "-c", NO_MSAL_CHECK, str(config), str(token_file)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_init_asks_its_questions(tmp_path: Path, identity: MicrosoftIdentity, outlook: GraphStandin) -> None:
+    config = tmp_path / "config.toml"
+    flags = ["init", "--authority", identity.authority, "--api-endpoint", outlook.api_endpoint]
+    flags += ["--token-file", str(tmp_path / "ms-token.json")]
+    answers = ["3", CLIENT_ID, "n", "UTC", "", "", "none"]  # Microsoft, client id, no browser: a device code
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), *flags], input="\n".join(answers) + "\n", catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "3. Outlook.com or Microsoft 365" in result.stdout and "app registration" in result.stdout
+    assert "enter the code" in result.stdout
+    settings = load_settings(config)
+    assert settings.me == (USERNAME,)  # the signed-in account is offered as your address
+    assert settings.calendars["outlook"].options["client_id"] == CLIENT_ID

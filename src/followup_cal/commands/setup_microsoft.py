@@ -42,7 +42,10 @@ def microsoft_setup(wizard: Wizard) -> Setup:
     client_id = wizard.ask(o.client_id, "--client-id", f"Application (client) ID ({PORTAL_HINT})")
     authority = authority_for(o.tenant, o.authority)
     if o.sign_in or not token_file.exists():
-        account = sign_in(client_id, authority, token_file, device_code=o.device_code, show=click.echo)
+        device_code = o.device_code
+        if wizard.interactive and not device_code:
+            device_code = not click.confirm("Is there a web browser on this machine to sign in with?", True)
+        account = sign_in(client_id, authority, token_file, device_code=device_code, show=click.echo)
         click.echo(f"Signed in as {account}; saved the Microsoft token to {token_file} (mode 0600).")
     source = load_token_source(token_file, client_id, authority, None)
     try:
