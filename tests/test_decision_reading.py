@@ -30,6 +30,7 @@ def read(text: str, day: date = TUE) -> date | None:
         "Application reference 2026-12-15 -- decision pending.",
         "Decision: req 12/15-2231 is still open.",
         "Next step: panel interview on Dec 3. Final decision a week after that.",
+        "Feedback usually takes 2-3 days after each round.",
     ],
 )
 def test_not_a_decision(text: str) -> None:
@@ -53,6 +54,8 @@ def test_not_a_decision(text: str) -> None:
         ("Réponse sous 48h.", date(2026, 11, 12)),
         ("Réponse jeudi à 14h.", date(2026, 11, 12)),  # 14h is a time, not a span or a second date
         ("Feedback a week after the interview.", date(2026, 11, 17)),
+        ("Rückmeldung in KW 48.", date(2026, 11, 27)),  # a calendar week: its Friday
+        ("Ze komen binnen twee weken bij me terug.", date(2026, 11, 24)),
     ],
 )
 def test_phrases_the_issue_names(text: str, expected: date) -> None:

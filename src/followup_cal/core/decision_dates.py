@@ -127,6 +127,18 @@ def _weekday_and_day(target: int, day: int, interview_day: datetime.date) -> dat
     return None
 
 
+def _week_friday(week: int, interview_day: datetime.date) -> datetime.date | None:
+    """The Friday of ISO week ``week``: this year's, or next year's when this year's has passed."""
+    for year in (interview_day.year, interview_day.year + 1):
+        try:
+            friday = datetime.date.fromisocalendar(year, week, 5)
+        except ValueError:
+            continue
+        if friday >= interview_day:
+            return friday
+    return None
+
+
 def _day_of_month(day: int, interview_day: datetime.date) -> datetime.date | None:
     year, month = interview_day.year, interview_day.month
     for _ in range(3):
@@ -254,6 +266,8 @@ def _resolve_form(
         return None
     if match["f_span"]:
         return _span(match, interview_day, grammar, business)
+    if match["f_week_number"]:
+        return _week_friday(int(match["week_number"]), interview_day)
     if match["f_single"]:
         return add_span(1, grammar.units[normalise(match["single_unit"])], interview_day, business)
     if match["f_fortnight"]:

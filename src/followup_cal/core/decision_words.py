@@ -203,6 +203,10 @@ def _date_pattern(tables: dict[str, dict[str, Any]], grammar_parts: dict[str, An
         rf"(?<![\w.,/-])(?P<span_n>{number})(?:{_OWS}(?:-|{ranges}){_OWS}(?P<span_m>{number}))?{_OWS}"
         rf"(?P<span_unit>{units})(?!\w)(?:{_WS}(?:{ranges}){_WS}(?P<span_m2>{number}))?"
     )
+    forms["week_number"] = (
+        rf"(?<!\w)(?:{_alternation(_collect(tables, 'week_numbers'))}){_OWS}"
+        r"(?P<week_number>\d{1,2})(?!\d|[.,/:-]\d)"
+    )
     forms["single"] = (
         rf"(?<!\w)(?:{_alternation(_collect(tables, 'span_single'))}){_WS}(?P<single_unit>{units})(?!\w)"
     )
@@ -302,6 +306,7 @@ def grammar() -> Grammar:
                 "phrases",
                 "month_phrases",
                 "span_single",
+                "week_numbers",
             ),
         ),
         cue_starters=_starters(tables, ("cues",)),
