@@ -6,8 +6,13 @@ paging (``maxResults``/``nextPageToken``), ``singleEvents`` expansion of simple 
 COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>``, ``showDeleted``,
 ``iCalUID``, ``syncToken`` (410 when no longer valid), client-chosen base32hex ids (409 when taken, also by
 a deleted event), ``If-Match`` etags (412), deletions kept as ``cancelled`` tombstones, etags that change
-on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx). The expansion of
-recurring events and the event times are in tests/google_recurrence.py.
+on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx). The batch endpoint
+``POST /batch/calendar/v3`` takes up to 50 calls as ``multipart/mixed`` parts (``application/http``, each
+with its own ``Content-ID`` and Authorization) and answers each part on its own, in order, with
+``Content-ID: <response-ID>``: every call is carried out, logged and faulted exactly as if sent alone (a
+part can fail with 409, 412, 429 or 5xx while the others succeed). Faults for the batch request itself
+are injected with ``method="BATCH"``. The expansion of recurring events and the event times are in
+tests/google_recurrence.py.
 
 The real google-api-python-client talks to it with ``client_options={"api_endpoint": standin.api_endpoint}``.
 """
@@ -25,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+from google_batch_endpoint import BATCH_PATH, RawAnswer, answer_batch
 from google_recurrence import EventTimes, Json, original_start, parse_moment, parse_start
 
 BASE32HEX = frozenset("0123456789abcdefghijklmnopqrstuv")
@@ -71,6 +77,7 @@ class LoggedRequest:
     headers: dict[str, str]
     body: Any
     status: int = 0
+    in_batch: bool = False  # one call of a batch request
 
 
 @dataclass
@@ -96,6 +103,7 @@ class GoogleStandin:
         self.timezone = ZoneInfo(timezone)  # the calendars' zone: all-day events start at its midnight
         self.lock = threading.RLock()
         self.request_log: list[LoggedRequest] = []
+        self.batch_sizes: list[int] = []  # calls in each batch request answered
         self.access_tokens = {ACCESS_TOKEN}
         self.refresh_tokens = {REFRESH_TOKEN: True}  # token -> still valid
         self.auth_codes = {AUTH_CODE}  # codes the consent screen would hand out
@@ -148,7 +156,8 @@ class GoogleStandin:
     def inject_faults(
         self, status: int, count: int = 1, *, method: str | None = None, after_processing: bool = False
     ) -> None:
-        """The next ``count`` API requests (of ``method``, if given) answer ``status`` in Google's shape."""
+        """The next ``count`` API requests (of ``method``, if given) answer ``status`` in Google's shape.
+        Calls inside a batch count as requests; ``method="BATCH"`` faults the batch request itself."""
         with self.lock:
             self._faults.append(Fault(status, count, method, after_processing))
 
@@ -202,11 +211,25 @@ class GoogleStandin:
             return self._token(parse_qs(raw_body.decode()))
         if path == "/discovery/v1/apis/calendar/v3/rest":
             return 200, self._discovery()
+        if parts.path == BATCH_PATH:
+            return answer_batch(self, method, headers, raw_body)
+        return self.call(method, path, query, headers, raw_body)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        raw_body: bytes,
+        *,
+        in_batch: bool = False,
+    ) -> tuple[int, Any]:
         try:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             body = None
-        entry = LoggedRequest(method, path, query, headers, body)
+        entry = LoggedRequest(method, path, query, headers, body, in_batch=in_batch)
         with self.lock:
             self.request_log.append(entry)
             status, answer = self._api(method, path, query, headers, body)
@@ -219,26 +242,26 @@ class GoogleStandin:
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.access_tokens:
             return 401, ApiError(401, "authError", "Invalid Credentials").body()
-        fault = self._take_fault(method)
+        fault = self.take_fault(method)
         if fault is not None and not fault.after_processing:
-            return self._fault_answer(fault.status)
+            return self.fault_answer(fault.status)
         try:
             status, answer = self._route(method, path, query, headers, body)
         except ApiError as error:
             status, answer = error.code, error.body()
         if fault is not None:
-            return self._fault_answer(fault.status)
+            return self.fault_answer(fault.status)
         return status, answer
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def take_fault(self, method: str) -> Fault | None:
         for fault in self._faults:
-            if fault.count > 0 and fault.method in (None, method):
+            if fault.count > 0 and (fault.method == method or (fault.method is None and method != "BATCH")):
                 fault.count -= 1
                 return fault
         return None
 
     @staticmethod
-    def _fault_answer(status: int) -> tuple[int, Json]:
+    def fault_answer(status: int) -> tuple[int, Json]:
         domain, reason, message = FAULT_REASONS.get(status, ("global", "backendError", "Backend Error"))
         return status, ApiError(status, reason, message, domain).body()
 
@@ -584,10 +607,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         standin: GoogleStandin = self.server.standin  # type: ignore[attr-defined]
         status, answer = standin.handle(self.command, self.path, headers, raw_body)
-        data = b"" if answer is None else json.dumps(answer).encode()
+        if isinstance(answer, RawAnswer):
+            data, content_type = answer.data, answer.content_type
+        else:
+            data = b"" if answer is None else json.dumps(answer).encode()
+            content_type = "application/json; charset=UTF-8"
         self.send_response(status)
         if data:
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

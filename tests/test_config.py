@@ -105,6 +105,7 @@ def test_design_example_parses_to_expected_values(tmp_path: Path) -> None:
         "calendar_id": "primary",
         "token_file": Path.home() / ".local/share/followup-cal/google-token.json",
         "api_endpoint": "http://127.0.0.1:8080/calendar/v3/",
+        "batch": True,
     }
     assert settings.calendars["laptop"].options == {"path": Path.home() / ".calendars/personal"}
 
@@ -130,6 +131,9 @@ def test_google_defaults(tmp_path: Path) -> None:
     assert options["token_file"] == config.default_token_file()
     assert options["token_file"].name == "google-token.json"
     assert options["api_endpoint"] is None
+    assert options["batch"] is True
+    unbatched = parse_settings({"calendars": {"g": {"type": "google", "batch": False}}}, "config.toml")
+    assert unbatched.calendars["g"].options["batch"] is False
 
 
 MS_CLIENT = "00000000-0000-0000-0000-000000000000"

@@ -8,7 +8,8 @@ kills the process itself, so every point is the same on every run. ``pytest -s``
 
 Two more runs are killed the same way: a *second* sync, after the user moved, cancelled, ended (``#offer``)
 and deleted interviews, so that the killed run moves and removes reminders; and a first sync on the Google
-stand-in (tests/google_standin.py), each kill on a calendar of its own seeded the same way.
+stand-in (tests/google_standin.py), each kill on a calendar of its own seeded the same way: with one
+request per write (``batch = false``) and, in batches, just before and just after each batch request.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ MAX_RUNS_AFTER_A_KILL = 3
 # The second sync and the Google sync: fewer kill points, and fewer interviews on Google, to keep them fast.
 SECOND_SYNC_KILL_POINTS = 10
 GOOGLE_KILL_POINTS = 10
+# In batches (the default on Google) a first sync is two writes, the reminders and the tags: a kill just
+# before and just after each.
+GOOGLE_BATCH_KILL_POINTS = ((1, "kill-before"), (1, "kill-after"), (2, "kill-before"), (2, "kill-after"))
 GOOGLE_INTERVIEWS = 16
 # What the user changes between the first and the second sync (interview numbers of the seed).
 MOVED_BY_A_DAY = (2, 5, 9, 13, 17, 21, 26, 30)
@@ -326,16 +330,21 @@ def test_sigkill_in_a_second_sync_then_sync_again_converges(
 # ---- Google (the stand-in): a first sync
 
 
-def google_calendar(point: int | None) -> str:
-    return "reference" if point is None else f"kill{point:02d}"
+def google_calendar(point: int | None, *, batch: bool = False) -> str:
+    prefix = "batch" if batch else ""
+    return f"{prefix}reference" if point is None else f"{prefix}kill{point:02d}"
 
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[GoogleStandin]:
     with GoogleStandin(timezone="Europe/Berlin") as server:
-        for point in (None, *range(GOOGLE_KILL_POINTS)):
+        calendars = [google_calendar(point) for point in (None, *range(GOOGLE_KILL_POINTS))]
+        calendars += [
+            google_calendar(point, batch=True) for point in (None, *range(len(GOOGLE_BATCH_KILL_POINTS)))
+        ]
+        for calendar_id in calendars:
             for body in google_seed(GOOGLE_INTERVIEWS):
-                server.add_event(google_calendar(point), body)
+                server.add_event(calendar_id, body)
         yield server
 
 
@@ -346,31 +355,45 @@ def google_proxy(standin: GoogleStandin) -> Iterator[FaultProxy]:
     server.close()
 
 
-def google_config(tmp: Path, standin: GoogleStandin, calendar_id: str, endpoint: str) -> Path:
+def google_config(
+    tmp: Path, standin: GoogleStandin, calendar_id: str, endpoint: str, *, batch: bool = False
+) -> Path:
     token = tmp / "google-token.json"
     write_token(token, standin, expired=False)
     config = tmp / "config.toml"
     config.write_text(
         'timezone = "Europe/Berlin"\nme = ["me@example.com"]\n'
         f'[calendars.gmail]\ntype = "google"\ncalendar_id = "{calendar_id}"\n'
-        f'token_file = "{token}"\napi_endpoint = "{endpoint}"\n'
+        f'token_file = "{token}"\napi_endpoint = "{endpoint}"\nbatch = {str(batch).lower()}\n'
     )
     return config
+
+
+def google_reference_run(standin: GoogleStandin, proxy: FaultProxy, tmp: Path, *, batch: bool) -> Reference:
+    calendar_id = google_calendar(None, batch=batch)
+    seeded = google_snapshot(standin.events(calendar_id))
+    proxy.reset()
+    done = run_sync(google_config(tmp, standin, calendar_id, proxy.root + "calendar/v3/", batch=batch))
+    assert done.code == 0, done.stderr
+    synced = google_snapshot(standin.events(calendar_id))
+    assert len(synced.reminders) >= 20 and synced.duplicates == 0
+    return Reference(seeded, synced, proxy.writes)
 
 
 @pytest.fixture(scope="module")
 def google_reference(
     standin: GoogleStandin, google_proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory
 ) -> Reference:
-    calendar_id = google_calendar(None)
-    seeded = google_snapshot(standin.events(calendar_id))
-    tmp = tmp_path_factory.mktemp("google-reference")
-    google_proxy.reset()
-    done = run_sync(google_config(tmp, standin, calendar_id, google_proxy.root + "calendar/v3/"))
-    assert done.code == 0, done.stderr
-    synced = google_snapshot(standin.events(calendar_id))
-    assert len(synced.reminders) >= 20 and synced.duplicates == 0
-    return Reference(seeded, synced, google_proxy.writes)
+    return google_reference_run(
+        standin, google_proxy, tmp_path_factory.mktemp("google-reference"), batch=False
+    )
+
+
+@pytest.fixture(scope="module")
+def google_batch_reference(
+    standin: GoogleStandin, google_proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Reference:
+    return google_reference_run(standin, google_proxy, tmp_path_factory.mktemp("google-batch"), batch=True)
 
 
 def test_the_google_sync_writes_enough_for_the_kill_points(google_reference: Reference) -> None:
@@ -387,21 +410,58 @@ def test_sigkill_on_google_then_sync_again_converges(
     tmp_path: Path,
 ) -> None:
     number, how = kill_points(google_reference.writes, GOOGLE_KILL_POINTS)[point]
-    calendar_id = google_calendar(point)
-    config = google_config(tmp_path, standin, calendar_id, google_proxy.root + "calendar/v3/")
+    kill_on_google(
+        standin, google_proxy, google_reference, tallies, tmp_path, point, number, how, batch=False
+    )
+
+
+def test_the_google_sync_in_batches_is_two_writes(google_batch_reference: Reference) -> None:
+    assert google_batch_reference.writes == 2
+    assert google_batch_reference.synced.reminders
+
+
+@pytest.mark.parametrize("point", range(len(GOOGLE_BATCH_KILL_POINTS)))
+def test_sigkill_around_a_google_batch_then_sync_again_converges(
+    point: int,
+    standin: GoogleStandin,
+    google_proxy: FaultProxy,
+    google_batch_reference: Reference,
+    tallies: dict[str, Tally],
+    tmp_path: Path,
+) -> None:
+    number, how = GOOGLE_BATCH_KILL_POINTS[point]
+    kill_on_google(
+        standin, google_proxy, google_batch_reference, tallies, tmp_path, point, number, how, batch=True
+    )
+
+
+def kill_on_google(
+    standin: GoogleStandin,
+    google_proxy: FaultProxy,
+    reference: Reference,
+    tallies: dict[str, Tally],
+    tmp_path: Path,
+    point: int,
+    number: int,
+    how: str,
+    *,
+    batch: bool,
+) -> None:
+    calendar_id = google_calendar(point, batch=batch)
+    config = google_config(tmp_path, standin, calendar_id, google_proxy.root + "calendar/v3/", batch=batch)
     tally = tallies[GOOGLE_FIRST_SYNC]
-    tally.run = google_reference.what_it_does()
+    tally.run = reference.what_it_does()
     final = kill_then_converge(
         google_proxy, config, number, how, tally, lambda: google_snapshot(standin.events(calendar_id))
     )
 
     # Every seeded event unchanged but for the marks; a series' tagged occurrences are new exceptions,
     # in the reference too, so the whole set is compared with the reference's.
-    seeded = google_reference.seeded.user_events
+    seeded = reference.seeded.user_events
     tally.altered += sum(final.user_events.get(k) != v for k, v in seeded.items())
     assert final.duplicates == 0
     assert {key: final.user_events.get(key) for key in seeded} == seeded
-    assert final.user_events == google_reference.synced.user_events
-    assert final.reminders == google_reference.synced.reminders
-    assert final.marks == google_reference.synced.marks
+    assert final.user_events == reference.synced.user_events
+    assert final.reminders == reference.synced.reminders
+    assert final.marks == reference.synced.marks
     survived(tally, number, how)

@@ -15,6 +15,7 @@ waits between retries (FOLLOWUP_CAL_MAX_RETRY_DELAY). ``pytest -s`` prints the f
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -227,7 +228,13 @@ def test_caldav_persistent_fault_fails_one_calendar_then_converges(
 
 # ---- Google (the stand-in)
 
-GOOGLE_CALENDARS = ("reference", "transient", *(f"persistent{n}" for n in range(len(PERSISTENT_KINDS))))
+GOOGLE_CALENDARS = (
+    "reference",
+    "transient",
+    "batched",
+    *(f"persistent{n}" for n in range(len(PERSISTENT_KINDS))),
+)
+BATCH_FAULTS_EACH = 4  # the first attempts of each batch request that fail (a write is tried 6 times)
 
 
 @pytest.fixture(scope="module")
@@ -247,15 +254,18 @@ def google_proxy(
         yield proxy
 
 
-def google_config(tmp_path: Path, standin: GoogleStandin, calendars: dict[str, tuple[str, str]]) -> Path:
-    """A config with one Google calendar per ``name -> (calendar_id, api_endpoint)``."""
+def google_config(
+    tmp_path: Path, standin: GoogleStandin, calendars: dict[str, tuple[str, str]], *, batch: bool = False
+) -> Path:
+    """A config with one Google calendar per ``name -> (calendar_id, api_endpoint)``; without ``batch``
+    each write is its own request, so that faults land on single writes as on CalDAV."""
     token = tmp_path / "google-token.json"
     write_token(token, standin, expired=False)
     text = 'timezone = "Europe/Berlin"\nme = ["me@example.com"]\n'
     for name, (calendar_id, endpoint) in calendars.items():
         text += (
             f'[calendars.{name}]\ntype = "google"\ncalendar_id = "{calendar_id}"\n'
-            f'token_file = "{token}"\napi_endpoint = "{endpoint}"\n'
+            f'token_file = "{token}"\napi_endpoint = "{endpoint}"\nbatch = {str(batch).lower()}\n'
         )
     config = tmp_path / "config.toml"
     config.write_text(text)
@@ -294,6 +304,42 @@ def test_google_transient_faults_are_retried(
     config = google_config(tmp_path, standin, {"gmail": ("transient", endpoint)})
     sync_through_transient_faults(google_proxy, config)
     assert_same_on_google(google_snapshot(standin.events("transient")), google_reference)
+    assert (healthy_sync(google_proxy, config).stdout, google_proxy.writes) == ("", 0)
+
+
+def batch_fault_plan() -> Plan:
+    """Faults on batch requests only: the first BATCH_FAULTS_EACH attempts of each batch (its calls,
+    whatever the boundary) fail, cycling through the transient kinds; other requests pass."""
+    kinds = itertools.cycle(TRANSIENT_KINDS)
+    attempts: Counter[bytes] = Counter()
+    lock = threading.Lock()
+
+    def plan(seen: Seen) -> str | None:
+        if not seen.path.startswith("/batch/"):
+            return None
+        calls = re.sub(rb"(?m)^(--.*|Content-ID: .*)$", b"", seen.body)
+        with lock:
+            attempts[calls] += 1
+            return next(kinds) if attempts[calls] <= BATCH_FAULTS_EACH else None
+
+    return plan
+
+
+def test_google_batches_through_transient_faults(
+    standin: GoogleStandin,
+    google_proxy: FaultProxy,
+    google_reference: tuple[Snapshot, Snapshot],
+    tmp_path: Path,
+) -> None:
+    """Whole batch requests dropped (before or after Google acted), answered 5xx, stalled, cut short:
+    each is sent again, and calls that landed before their answer was lost are recognised."""
+    endpoint = google_proxy.root + "calendar/v3/"
+    config = google_config(tmp_path, standin, {"gmail": ("batched", endpoint)}, batch=True)
+    google_proxy.reset(batch_fault_plan())
+    done = run_sync(config, FAST_NETWORK_ENV)
+    assert done.code == 0, done.stderr
+    assert set(google_proxy.injected) == set(TRANSIENT_KINDS), google_proxy.injected
+    assert_same_on_google(google_snapshot(standin.events("batched")), google_reference)
     assert (healthy_sync(google_proxy, config).stdout, google_proxy.writes) == ("", 0)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
@@ -91,3 +91,66 @@ def write_connections(backend: CalendarBackend) -> int:
     has none, as for backends whose client is not thread-safe). Read before each write: a backend
     lowers it when its server turns out not to take writes at once (423, 429, 503)."""
     return max(1, int(getattr(backend, "write_connections", 1)))
+
+
+@dataclass(frozen=True)
+class CreateWrite:
+    """``create(draft)``."""
+
+    draft: ReminderDraft
+
+
+@dataclass(frozen=True)
+class UpdateWrite:
+    """``update_reminder(existing, draft)``."""
+
+    existing: Event
+    draft: ReminderDraft
+
+
+@dataclass(frozen=True)
+class DeleteWrite:
+    """``delete(existing)``."""
+
+    existing: Event
+
+
+@dataclass(frozen=True)
+class MarksWrite:
+    """``write_marks(href, etag, updates)``."""
+
+    href: str
+    etag: str | None
+    updates: tuple[MarkUpdate, ...]
+
+
+Write: TypeAlias = CreateWrite | UpdateWrite | DeleteWrite | MarksWrite
+"""One write of :class:`CalendarBackend`, as data, for :class:`WritesInBatches`."""
+
+
+@runtime_checkable
+class WritesInBatches(Protocol):
+    """Optional: a backend whose API takes several writes in one request (Google's batch endpoint,
+    Microsoft Graph's ``$batch``). The run hands it the independent writes of one step (deletes and
+    moves, then creates, then tags) in chunks of at most ``batch_size``; the steps stay in order."""
+
+    batch_size: int
+    """The most writes :meth:`write_batch` takes at once (the API's limit per batch request)."""
+
+    def write_batch(self, writes: Sequence[Write]) -> list[BaseException | None]:
+        """Carries out ``writes`` (independent of each other, at most ``batch_size``), each exactly as
+        its single method would (same preconditions, same answers read the same way), and returns for
+        each, in order, None when it is done or the exception its single method would have raised
+        (:class:`AlreadyExists`, :class:`PreconditionFailed`, :class:`NotFound`, ...). A part that
+        failed transiently is retried with backoff, on its own or in a later batch, only where its
+        precondition makes the retry safe. Raises when the batch as a whole failed (after its own
+        retries); then none of its writes counts as done."""
+        ...
+
+
+def batch_size(backend: CalendarBackend) -> int:
+    """How many writes one request of ``backend`` carries: its ``batch_size`` when it writes in batches,
+    else 1 (each write its own request, over ``write_connections``)."""
+    if isinstance(backend, WritesInBatches):
+        return max(1, int(backend.batch_size))
+    return 1

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import ChangeCheck
+from followup_cal.backends.base import ChangeCheck, Write
 from followup_cal.backends.google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
 from followup_cal.backends.google_items import (
     Json,
@@ -52,6 +52,7 @@ from followup_cal.errors import (
 )
 
 PAGE_SIZE = 250
+BATCH_LIMIT = 50  # calls in one batch request, the Calendar API's limit
 SYNC_PAGE_SIZE = 2500  # the most Google allows; the pages of a change check carry ids only
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -79,6 +80,7 @@ class GoogleBackend:
         backoff_base: float = 1.0,
         backoff_cap: float = 20.0,
         page_size: int = PAGE_SIZE,
+        batch: bool = True,
     ) -> None:
         self.name = name
         self.calendar_id = calendar_id
@@ -87,8 +89,10 @@ class GoogleBackend:
         self.backoff_cap = max_retry_delay(backoff_cap)
         self.page_size = page_size
         self.retries = 0  # requests repeated after a transient failure, over the backend's life
+        self.batch_size = BATCH_LIMIT if batch else 1  # writes per request (WritesInBatches)
         self._service = build_service(credentials, api_endpoint)
         self._events = self._service.events()
+        self._batch_uri = batch_uri(api_endpoint)
 
     def close(self) -> None:
         self._service.close()
@@ -105,11 +109,11 @@ class GoogleBackend:
                 return ChangeCheck(changed, fresh)
             except ApiFailure as failure:
                 if failure.status != 410:
-                    raise self._error(failure, "asking for changes") from None
+                    raise self.error_for(failure, "asking for changes") from None
         try:
             _changed, fresh = self._sync_pages(None, "nextPageToken,nextSyncToken")
         except ApiFailure as failure:
-            raise self._error(failure, "asking for a sync token") from None
+            raise self.error_for(failure, "asking for a sync token") from None
         return ChangeCheck(True, fresh)
 
     def _sync_pages(self, token: str | None, fields: str) -> tuple[bool, str | None]:
@@ -119,7 +123,7 @@ class GoogleBackend:
             query: Json = {"fields": fields, "maxResults": SYNC_PAGE_SIZE, "pageToken": page_token}
             if token is not None:
                 query["syncToken"] = token
-            page = self._execute(
+            page = self.execute_request(
                 self._events.list(calendarId=self.calendar_id, **query), retry=True, what="asking for changes"
             )
             changed = changed or bool(page.get("items"))
@@ -172,11 +176,11 @@ class GoogleBackend:
             showDeleted=True,
         )
         try:
-            page = self._execute(request, retry=True, what="looking up an occurrence")
+            page = self.execute_request(request, retry=True, what="looking up an occurrence")
         except ApiFailure as failure:
             if failure.status in (400, 404, 410):
                 return None
-            raise self._error(failure, "looking up an occurrence") from None
+            raise self.error_for(failure, "looking up an occurrence") from None
         for item in page.get("items", []):
             if same_moment(item.get("originalStartTime"), recurrence_id):
                 return self._found(item, tz)
@@ -199,9 +203,9 @@ class GoogleBackend:
                 calendarId=self.calendar_id, maxResults=self.page_size, pageToken=page_token, **query
             )
             try:
-                page = self._execute(request, retry=True, what=what)
+                page = self.execute_request(request, retry=True, what=what)
             except ApiFailure as failure:
-                raise self._error(failure, what) from None
+                raise self.error_for(failure, what) from None
             yield from page.get("items", [])
             page_token = page.get("nextPageToken")
             if not page_token:
@@ -209,53 +213,76 @@ class GoogleBackend:
 
     def _get_item(self, event_id: str) -> Json | None:
         try:
-            item: Json = self._execute(
+            item: Json = self.execute_request(
                 self._events.get(calendarId=self.calendar_id, eventId=event_id), retry=True, what="reading"
             )
         except ApiFailure as failure:
             if failure.status in (404, 410):
                 return None
-            raise self._error(failure, "reading an event") from None
+            raise self.error_for(failure, "reading an event") from None
         return item
 
     # -- writing ------------------------------------------------------------------------------------
 
     def create(self, draft: ReminderDraft) -> Event:
-        body = {"id": draft.uid, "iCalUID": draft.uid, **reminder_body(draft)}
-        request = self._events.insert(calendarId=self.calendar_id, body=body, sendUpdates="none")
+        return self.create_sent(draft, tried=False)
+
+    def create_sent(self, draft: ReminderDraft, *, tried: bool) -> Event:
+        """``create``; ``tried``: an earlier attempt (in a batch) may have landed."""
         retries_before = self.retries
         try:
-            item = self._execute(request, retry=True, what="creating a reminder")
+            item = self.execute_request(self.insert_request(draft), retry=True, what="creating a reminder")
         except ApiFailure as failure:
-            if failure.status != 409:
-                raise self._error(failure, "creating a reminder") from None
-            if self.retries > retries_before:
-                # A retried insert: the first attempt may have landed before its answer was lost.
-                landed = self._get_item(draft.uid)
-                if landed is not None and is_our_reminder(landed, draft):
-                    return item_to_event(landed, self.name, ZoneInfo("UTC"))
-            raise AlreadyExists(
-                f"Calendar '{self.name}': an event with id {draft.uid} already exists (perhaps deleted)"
-            ) from None
+            landed = self.settle_create(draft, failure, tried=tried or self.retries > retries_before)
+            return item_to_event(landed, self.name, ZoneInfo("UTC"))
         return item_to_event(item, self.name, ZoneInfo("UTC"))
 
+    def insert_request(self, draft: ReminderDraft) -> Any:
+        body = {"id": draft.uid, "iCalUID": draft.uid, **reminder_body(draft)}
+        return self._events.insert(calendarId=self.calendar_id, body=body, sendUpdates="none")
+
+    def settle_create(self, draft: ReminderDraft, failure: ApiFailure, *, tried: bool) -> Json:
+        """The item when an insert's error answer means it is done after all, else raises."""
+        if failure.status != 409:
+            raise self.error_for(failure, "creating a reminder") from None
+        if tried:
+            # A retried insert: the first attempt may have landed before its answer was lost.
+            landed = self._get_item(draft.uid)
+            if landed is not None and is_our_reminder(landed, draft):
+                return landed
+        raise AlreadyExists(
+            f"Calendar '{self.name}': an event with id {draft.uid} already exists (perhaps deleted)"
+        ) from None
+
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
-        request = self._events.patch(
-            calendarId=self.calendar_id, eventId=existing.href, body=reminder_body(draft), sendUpdates="none"
-        )
-        item = self._conditional_write(
-            request,
+        return item_to_event(self.update_sent(existing, draft, tried=False), self.name, ZoneInfo("UTC"))
+
+    def update_sent(self, existing: Event, draft: ReminderDraft, *, tried: bool) -> Json:
+        return self._conditional_write(
+            self.patch_request(existing.href, reminder_body(draft)),
             existing.etag,
             "updating a reminder",
             existing.href,
-            lambda item: is_our_reminder(item, draft),
+            functools.partial(is_our_reminder, draft=draft),
+            tried=tried,
         )
-        return item_to_event(item, self.name, ZoneInfo("UTC"))
+
+    def patch_request(self, event_id: str, body: Json) -> Any:
+        return self._events.patch(
+            calendarId=self.calendar_id, eventId=event_id, body=body, sendUpdates="none"
+        )
+
+    def delete_request(self, event_id: str) -> Any:
+        return self._events.delete(calendarId=self.calendar_id, eventId=event_id, sendUpdates="none")
 
     def delete(self, existing: Event) -> None:
-        request = self._events.delete(calendarId=self.calendar_id, eventId=existing.href, sendUpdates="none")
+        self.delete_sent(existing, tried=False)
+
+    def delete_sent(self, existing: Event, *, tried: bool) -> None:
         try:
-            self._conditional_write(request, existing.etag, "deleting a reminder")
+            self._conditional_write(
+                self.delete_request(existing.href), existing.etag, "deleting a reminder", tried=tried
+            )
         except NotFound:
             return  # already gone
 
@@ -272,21 +299,33 @@ class GoogleBackend:
                 if current is None:
                     raise NotFound(f"Calendar '{self.name}': event {target} is gone")
                 match = current.get("etag")
-            request = self._events.patch(
-                calendarId=self.calendar_id,
-                eventId=target,
-                body={"extendedProperties": {"private": private}},
-                sendUpdates="none",
-            )
-            item = self._conditional_write(
-                request,
-                match,
-                "tagging an interview",
-                target,
-                functools.partial(has_private, private=private),
-            )
+            item = self.marks_sent(target, match, private, tried=False)
             if target == href:
                 etag = item.get("etag")
+
+    def marks_sent(self, event_id: str, etag: str | None, private: Json, *, tried: bool) -> Json:
+        return self._conditional_write(
+            self.patch_request(event_id, {"extendedProperties": {"private": private}}),
+            etag,
+            "tagging an interview",
+            event_id,
+            functools.partial(has_private, private=private),
+            tried=tried,
+        )
+
+    def write_batch(self, writes: Sequence[Write]) -> list[BaseException | None]:
+        """Up to ``batch_size`` writes in one batch request (see google_batch.py)."""
+        from followup_cal.backends.google_batch import write_batch
+
+        return write_batch(self, writes)
+
+    def new_batch(self, callback: Callable[[str, Any, Any], None]) -> Any:
+        """An empty ``BatchHttpRequest`` to the API's batch endpoint (the stand-in's with api_endpoint)."""
+        if self._batch_uri is None:
+            return self._service.new_batch_http_request(callback=callback)
+        from googleapiclient.http import BatchHttpRequest
+
+        return BatchHttpRequest(callback=callback, batch_uri=self._batch_uri)
 
     def _conditional_write(
         self,
@@ -295,26 +334,42 @@ class GoogleBackend:
         what: str,
         event_id: str | None = None,
         landed: Callable[[Json], bool] | None = None,
+        *,
+        tried: bool = False,
     ) -> Json:
         """Sends a write with ``If-Match: etag``. When a retry of it meets 412, the first attempt may have
         been applied before its answer was lost: the event is read, and if ``landed`` says it holds what
-        was written, that counts as done (as a retried DELETE's 404 does)."""
+        was written, that counts as done (as a retried DELETE's 404 does). ``tried``: an earlier attempt
+        (in a batch) may have landed."""
         if etag is not None:
             request.headers["If-Match"] = etag
         retries_before = self.retries
         try:
-            result: Json = self._execute(request, retry=etag is not None, what=what)
+            result: Json = self.execute_request(request, retry=etag is not None, what=what)
         except ApiFailure as failure:
-            if failure.status == 412 and self.retries > retries_before and event_id and landed:
-                current = self._get_item(event_id)
-                if current is not None and landed(current):
-                    return current
-            raise self._error(failure, what) from None
+            tried = tried or self.retries > retries_before
+            return self.settle_conditional(failure, what, event_id, landed, tried=tried)
         return result or {}
+
+    def settle_conditional(
+        self,
+        failure: ApiFailure,
+        what: str,
+        event_id: str | None,
+        landed: Callable[[Json], bool] | None,
+        *,
+        tried: bool,
+    ) -> Json:
+        """The item when a conditional write's error answer means it is done after all, else raises."""
+        if failure.status == 412 and tried and event_id and landed:
+            current = self._get_item(event_id)
+            if current is not None and landed(current):
+                return current
+        raise self.error_for(failure, what) from None
 
     # -- transport ----------------------------------------------------------------------------------
 
-    def _execute(self, request: Any, *, retry: bool, what: str) -> Any:
+    def execute_request(self, request: Any, *, retry: bool, what: str) -> Any:
         """Runs one request, retrying transient failures when ``retry``; raises :class:`ApiFailure` for
         other error answers and followup-cal errors for everything else."""
         import httplib2  # type: ignore[import-untyped]
@@ -327,8 +382,8 @@ class GoogleBackend:
                 return request.execute(num_retries=0)
             except HttpError as error:
                 status = int(error.resp.status)
-                reason, message = _error_details(error)
-                if not (status in TRANSIENT_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS)):
+                reason, message = error_details(error)
+                if not is_transient(status, reason):
                     raise ApiFailure(status, reason, message) from None
                 failure = f"Google answered {status} {reason or message}".strip()
             except RefreshError as error:
@@ -347,7 +402,7 @@ class GoogleBackend:
             time.sleep(delay * random.uniform(0.5, 1.0))
             self.retries += 1
 
-    def _error(self, failure: ApiFailure, what: str) -> BackendError:
+    def error_for(self, failure: ApiFailure, what: str) -> BackendError:
         prefix = f"Calendar '{self.name}': {what} failed"
         if failure.status == 401:
             return AuthenticationError(
@@ -367,6 +422,15 @@ class GoogleBackend:
         return BackendError(
             f"{prefix}: Google answered {failure.status} ({failure.reason}: {failure.message})"
         )
+
+
+def batch_uri(api_endpoint: str | None) -> str | None:
+    """The batch endpoint beside ``api_endpoint`` (``<root>/batch/calendar/v3`` as on Google's own
+    server, whose address the service's discovery document knows: None)."""
+    if not api_endpoint:
+        return None
+    root = api_endpoint.rstrip("/").removesuffix("/calendar/v3")
+    return f"{root}/batch/calendar/v3"
 
 
 def build_service(credentials: Any, api_endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
@@ -421,7 +485,12 @@ def calendar_list(
         service.close()
 
 
-def _error_details(error: Any) -> tuple[str, str]:
+def is_transient(status: int, reason: str) -> bool:
+    """A rate limit or a server error: the request may succeed if sent again later."""
+    return status in TRANSIENT_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS)
+
+
+def error_details(error: Any) -> tuple[str, str]:
     """``(reason, message)`` from Google's JSON error body."""
     try:
         data = json.loads(error.content)

@@ -45,6 +45,7 @@ def open_backend(calendar: CalendarSettings) -> CalendarBackend:
             load_credentials(Path(options["token_file"]), calendar_name=calendar.name),
             calendar_id=options.get("calendar_id", "primary"),
             api_endpoint=options.get("api_endpoint"),
+            batch=options.get("batch", True),
         )
     if calendar.type == "microsoft":
         from followup_cal.backends.microsoft import MicrosoftBackend

@@ -53,7 +53,7 @@ _CALENDAR_KEYS = {
         "ca_bundle",
         "connections",
     ),
-    "google": ("calendar_id", "token_file", "api_endpoint"),
+    "google": ("calendar_id", "token_file", "api_endpoint", "batch"),
     "microsoft": ("client_id", "calendar_id", "token_file", "api_endpoint", "authority"),
     "ics": ("path",),
     "vdir": ("path",),
@@ -410,6 +410,7 @@ class _Reader(Reader):
             )
             or default_token_file(),
             "api_endpoint": self.url(table, (*prefix, "api_endpoint"), "http://127.0.0.1:8080/calendar/v3/"),
+            "batch": self.boolean(table, (*prefix, "batch"), True),
         }
 
     def _microsoft_options(self, name: str, table: dict[str, Any]) -> dict[str, Any]:

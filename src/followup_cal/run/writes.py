@@ -2,12 +2,14 @@
 tags and ISSUED records, so that a record never names a reminder that is not in the calendar yet.
 
 Within each of those steps the writes are independent of each other, so a backend that takes several
-at once (``write_connections``) gets them over a small pool of threads; the steps stay in order. The
-count is asked again before each write: a backend may lower it during a run (a server that locked).
+at once gets them so: in batch requests when it writes in batches (``WritesInBatches``), else over a
+small pool of threads (``write_connections``); the steps stay in order. The count of threads is asked
+again before each write: a backend may lower it during a run (a server that locked).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -16,13 +18,23 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import CalendarBackend, write_connections
+from followup_cal.backends.base import (
+    CalendarBackend,
+    CreateWrite,
+    DeleteWrite,
+    MarksWrite,
+    UpdateWrite,
+    Write,
+    WritesInBatches,
+    batch_size,
+    write_connections,
+)
 from followup_cal.core import text
-from followup_cal.core.model import Kind, MarkUpdate, reminder_uid
+from followup_cal.core.model import Kind, MarkUpdate, ReminderDraft, reminder_uid
 from followup_cal.core.reconcile import Action, Create, Delete, Mark, Update
 from followup_cal.core.settings import Settings
 from followup_cal.core.unmarked import MAX_UID_ATTEMPTS
-from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
+from followup_cal.errors import AlreadyExists, BackendError, FollowupCalError, NotFound, PreconditionFailed
 
 if TYPE_CHECKING:
     from followup_cal.run.group import Group
@@ -90,13 +102,24 @@ def describe(action: Action, settings: Settings, dry_run: bool) -> str | None:
     return None
 
 
-def create_reminder(action: Create, backend: CalendarBackend, tz: ZoneInfo) -> str | None:
+def first_candidate(action: Create) -> ReminderDraft:
+    """The reminder under the UID of its first attempt."""
+    draft = action.draft
+    return replace(draft, uid=reminder_uid(draft.source, draft.kind, 0))
+
+
+def create_reminder(
+    action: Create, backend: CalendarBackend, tz: ZoneInfo, *, first_taken: bool = False
+) -> str | None:
     """Creates the reminder under the first UID the server accepts, or adopts the object already at its
-    derived UID. The UID of the reminder in the calendar, None when it could not be placed."""
+    derived UID. The UID of the reminder in the calendar, None when it could not be placed.
+    ``first_taken``: the create at the first UID was already sent (in a batch) and found it taken."""
     draft = action.draft
     for attempt in range(MAX_UID_ATTEMPTS):
         candidate = replace(draft, uid=reminder_uid(draft.source, draft.kind, attempt))
         try:
+            if attempt == 0 and first_taken:
+                raise AlreadyExists(candidate.uid)
             backend.create(candidate)
             return candidate.uid
         except AlreadyExists:
@@ -143,7 +166,25 @@ def in_parallel(
                 else:
                     failures.append(error)
     if failures:
-        raise next((f for f in failures if not isinstance(f, PreconditionFailed | NotFound)), failures[0])
+        raise worst(failures)
+
+
+def worst(failures: Sequence[BaseException]) -> BaseException:
+    """The failure to raise of several: a precondition failure only when no other kind happened, since
+    re-reading the calendar cannot mend a broken connection."""
+    return next((f for f in failures if not isinstance(f, PreconditionFailed | NotFound)), failures[0])
+
+
+def apply_write(backend: CalendarBackend, write: Write) -> None:
+    """One write through the backend's single methods."""
+    if isinstance(write, CreateWrite):
+        backend.create(write.draft)
+    elif isinstance(write, UpdateWrite):
+        backend.update_reminder(write.existing, write.draft)
+    elif isinstance(write, DeleteWrite):
+        backend.delete(write.existing)
+    else:
+        backend.write_marks(write.href, write.etag, write.updates)
 
 
 def execute(
@@ -191,13 +232,16 @@ class _Execution:
                 marks[mark.interview.calendar][mark.interview.href].append(mark)
         self.tally.total = len(removals) + len(creates) + sum(len(by_href) for by_href in marks.values())
 
-        self._phase(self.group.target, removals, [self._change_call(target, a) for a in removals])
-        tz = self.settings.timezone
-        created = self._phase(
+        self._phase(
             self.group.target,
-            creates,
-            [lambda a=a: self._create(a, target, tz) for a in creates],  # type: ignore[misc]
+            removals,
+            [
+                DeleteWrite(a.existing) if isinstance(a, Delete) else UpdateWrite(a.existing, a.draft)
+                for a in removals
+            ],
         )
+        tz = self.settings.timezone
+        created = self._phase(self.group.target, creates, [CreateWrite(first_candidate(a)) for a in creates])
         if self.created:  # one read back per run tells whether the server keeps the marks
             found = target.find(min(self.created), None, tz)
             self.marks_dropped = found is not None and found.reminder is None
@@ -205,69 +249,56 @@ class _Execution:
             (a.draft.source, a.draft.kind) for i, a in enumerate(creates) if created.get(i) is False
         }
         for calendar, by_href in marks.items():
-            backend = self.backends[calendar]
             objects = list(by_href.items())
             self._phase(
                 calendar,
                 [m for _href, group_marks in objects for m in group_marks],
-                [self._marks_call(backend, h, m, failed_creates) for h, m in objects],
+                [_marks_write(h, m, failed_creates) for h, m in objects],
                 spans=[len(m) for _href, m in objects],
             )
 
-    def _create(self, action: Create, target: CalendarBackend, tz: ZoneInfo) -> bool:
-        uid = create_reminder(action, target, tz)
+    def _create(
+        self, action: Create, target: CalendarBackend, tz: ZoneInfo, *, first_taken: bool = False
+    ) -> bool:
+        uid = create_reminder(action, target, tz, first_taken=first_taken)
         if uid is not None:
             self.created.append(uid)
         return uid is not None
-
-    @staticmethod
-    def _change_call(target: CalendarBackend, action: Delete | Update) -> Callable[[], bool]:
-        def call() -> bool:
-            if isinstance(action, Delete):
-                target.delete(action.existing)
-            else:
-                target.update_reminder(action.existing, action.draft)
-            return True
-
-        return call
-
-    @staticmethod
-    def _marks_call(
-        backend: CalendarBackend, href: str, marks: list[Mark], failed_creates: set[tuple[str, Kind]]
-    ) -> Callable[[], bool]:
-        def call() -> bool:
-            updates = []
-            for mark in marks:
-                issued = mark.issued
-                if issued is not None:
-                    key = mark.interview.source_key
-                    issued = frozenset(k for k in issued if (key, k) not in failed_creates)
-                updates.append(MarkUpdate(mark.interview.recurrence_id, issued))
-            backend.write_marks(href, marks[0].interview.etag, updates)
-            return True
-
-        return call
 
     def _phase(
         self,
         calendar: str,
         actions: Sequence[Action],
-        calls: Sequence[Callable[[], bool]],
+        writes: Sequence[Write],
         spans: Sequence[int] | None = None,
     ) -> dict[int, bool]:
         """Runs one step's writes; reports, in the actions' order, each that is done (also when another
-        failed). ``spans``: how many actions each call carries out (tagging writes one object for
-        several occurrences); one each by default."""
-        spans = spans or [1] * len(calls)
+        failed). ``spans``: how many actions each write carries out (tagging writes one object for
+        several occurrences); one each by default. A create's result is False when it could not be
+        placed (an object of the user's holds its UID)."""
+        spans = spans or [1] * len(writes)
         done: dict[int, bool] = {}
+        backend = self.backends[calendar]
+        tz = self.settings.timezone
 
         def finished(index: int, ok: bool) -> None:
             done[index] = ok
             self.tally.tick()
 
+        def single(index: int) -> bool:
+            action = actions[index]
+            if isinstance(action, Create):  # the create step: one action per write
+                return self._create(action, backend, tz)
+            apply_write(backend, writes[index])
+            return True
+
         try:
-            backend = self.backends[calendar]
-            in_parallel(calls, lambda: write_connections(backend), finished)
+            size = batch_size(backend)
+            if size > 1 and len(writes) > 1:
+                self._in_batches(backend, actions, writes, size, finished)
+            else:
+                calls = [functools.partial(single, i) for i in range(len(writes))]
+                in_parallel(calls, lambda: write_connections(backend), finished)
         finally:
             first = 0
             for index, span in enumerate(spans):
@@ -278,3 +309,47 @@ class _Execution:
                             self.report(f"{calendar}: {line}")
                 first += span
         return done
+
+    def _in_batches(
+        self,
+        backend: CalendarBackend,
+        actions: Sequence[Action],
+        writes: Sequence[Write],
+        size: int,
+        finished: Callable[[int, bool], None],
+    ) -> None:
+        """The writes in batches of ``size``; a create whose UID is taken goes on alone (look-up, adopt or
+        the next UID). After a batch with a failure no further batch is sent."""
+        assert isinstance(backend, WritesInBatches)
+        tz = self.settings.timezone
+        for start in range(0, len(writes), size):
+            failures: list[BaseException] = []
+            outcomes = backend.write_batch(writes[start : start + size])
+            for index, outcome in enumerate(outcomes, start):
+                write = writes[index]
+                action = actions[index] if isinstance(write, CreateWrite) else None
+                try:
+                    if isinstance(outcome, AlreadyExists) and isinstance(action, Create):
+                        finished(index, self._create(action, backend, tz, first_taken=True))
+                    elif outcome is not None:
+                        failures.append(outcome)
+                    else:
+                        if isinstance(write, CreateWrite):
+                            self.created.append(write.draft.uid)
+                        finished(index, True)
+                except FollowupCalError as error:
+                    failures.append(error)
+            if failures:
+                raise worst(failures)
+
+
+def _marks_write(href: str, marks: list[Mark], failed_creates: set[tuple[str, Kind]]) -> MarksWrite:
+    """The tag write of one object; a kind whose reminder could not be created is not recorded."""
+    updates = []
+    for mark in marks:
+        issued = mark.issued
+        if issued is not None:
+            key = mark.interview.source_key
+            issued = frozenset(k for k in issued if (key, k) not in failed_creates)
+        updates.append(MarkUpdate(mark.interview.recurrence_id, issued))
+    return MarksWrite(href, marks[0].interview.etag, tuple(updates))
