@@ -20,7 +20,7 @@ never retries a write whose precondition could not make the retry safe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeAlias, runtime_checkable
@@ -83,6 +83,27 @@ class TracksChanges(Protocol):
         """Whether anything in the whole calendar changed since ``token`` (a token from an earlier check;
         None: no earlier check, so ``changed`` is True). Any change counts, including followup-cal's own
         writes. A token the backend no longer accepts also reads as changed, with a fresh token."""
+        ...
+
+
+OwnWrites = Mapping[str, str | None]
+"""What followup-cal wrote to a calendar: href -> the etag the write left (None: it deleted the object)."""
+
+
+@runtime_checkable
+class VouchesForOwnWrites(Protocol):
+    """Optional, with :class:`TracksChanges`: a backend that remembers exactly what it wrote, so that the
+    run after a sync that wrote needs no more than the change check either."""
+
+    def own_writes(self) -> OwnWrites | None:
+        """Every object this backend wrote since it was opened, with the etag each write left (None for a
+        deletion); None when some write's outcome is not known exactly (the server sent no etag)."""
+        ...
+
+    def changes_besides(self, token: str, ours: OwnWrites) -> ChangeCheck:
+        """As ``changes_since(token)``, except that a change which leaves an object exactly as followup-cal
+        wrote it (``ours``: its etag; None: deleted) does not count. Any other change does: another etag,
+        another object, a deletion of something it did not delete."""
         ...
 
 

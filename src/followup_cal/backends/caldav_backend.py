@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import ChangeCheck
+from followup_cal.backends.base import ChangeCheck, OwnWrites
 from followup_cal.backends.dav import (
     CALDAV,
     DAV,
@@ -91,6 +91,9 @@ class CaldavBackend:
         # The objects seen by the last reads, by path: write_marks edits these bytes when the etag
         # still matches, saving a GET. Only a speed-up: without it the object is fetched.
         self._objects: dict[str, StoredObject] = {}
+        # What this backend wrote (unquoted path -> the etag left, None: deleted), for own_writes.
+        self._written: dict[str, str | None] = {}
+        self._unknown_write = False
 
     @property
     def write_connections(self) -> int:
@@ -137,6 +140,26 @@ class CaldavBackend:
 
         The token also names the collection it belongs to, so that a check needs no discovery first:
         one request in all when nothing changed."""
+        return self._changes(token, {})
+
+    def changes_besides(self, token: str, ours: OwnWrites) -> ChangeCheck:
+        """``changes_since``, where a changed object that holds the etag of our own write (or that our
+        own delete removed) does not count."""
+        return self._changes(token, ours)
+
+    def own_writes(self) -> OwnWrites | None:
+        return None if self._unknown_write else dict(self._written)
+
+    def _record(self, href: str, etag: str | None, *, deleted: bool = False) -> None:
+        """Remembers what a write left at ``href`` (an etag; a deletion), for ``own_writes``."""
+        if deleted:
+            self._written[unquote(href)] = None
+        elif etag is None:
+            self._unknown_write = True
+        else:
+            self._written[unquote(href)] = etag
+
+    def _changes(self, token: str | None, ours: OwnWrites) -> ChangeCheck:
         if token is not None:
             known, sync_token, scheme = [*token.split("\n"), "", ""][:3]
             collection = self._collection or known
@@ -152,10 +175,16 @@ class CaldavBackend:
                 if reply.status == 207:
                     self._collection = collection
                     own_path = urlsplit(collection).path.rstrip("/")
-                    changed = any(
-                        urlsplit(urljoin(collection, resource.href)).path.rstrip("/") != own_path
-                        for resource in self._session.parse(reply)
-                    )
+                    changed = False
+                    for resource in self._session.parse(reply):
+                        path = urlsplit(urljoin(collection, resource.href)).path
+                        if path.rstrip("/") == own_path:
+                            continue
+                        gone = resource.status in (404, 410)
+                        etag = None if gone else _strong_etag(resource.text(f"{DAV}getetag"))
+                        if unquote(path) not in ours or ours[unquote(path)] != etag:
+                            changed = True
+                            break
                     return ChangeCheck(changed, self._token(collection, sync_token_in(reply.body)))
                 if reply.status not in STALE_TOKEN_STATUSES and reply.status not in (404, 501):
                     raise BackendError(
@@ -291,11 +320,13 @@ class CaldavBackend:
         reply = self._session.send("DELETE", self._url(href), headers={"If-Match": etag})
         self._objects.pop(href, None)
         if reply.status in (404, 410):
+            self._record(href, None, deleted=True)
             return
         if reply.status == 412:
             # Even after a retry: our first DELETE would have left a 404, so this is a real change.
             raise self._changed(href)
         self._check_written(reply, "deleting", href)
+        self._record(href, None, deleted=True)
 
     def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
         cached = self._objects.get(href)
@@ -317,6 +348,7 @@ class CaldavBackend:
         if reply.status == 412 and reply.attempts > 1:
             current = self._get(href)
             if current is not None and _with_marks(current.data, updates, href) == current.data:
+                self._record(href, current.etag)
                 return  # our first attempt went through
         if reply.status == 412:
             raise self._changed(href)
@@ -324,6 +356,7 @@ class CaldavBackend:
             raise NotFound(f"{self._session.label}: the event {href} is gone")
         self._check_written(reply, "tagging", href)
         new_etag = _strong_etag(reply.header("ETag"))
+        self._record(href, new_etag)
         if new_etag is None:
             self._objects.pop(href, None)
         else:
@@ -352,6 +385,7 @@ class CaldavBackend:
         from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         etag = _strong_etag(etag_header)  # none (or a weak one): the next read decides
+        self._record(href, etag)
         if etag is None:
             self._objects.pop(href, None)
         else:
@@ -373,6 +407,7 @@ class CaldavBackend:
         )
         if event is None or event.reminder is None or event.reminder.fingerprint != draft.fingerprint:
             return None
+        self._record(href, stored.etag)
         return event
 
     def _etag_still_matching(self, existing: Event, *, missing_ok: bool = False) -> str:

@@ -15,6 +15,7 @@ google-api-python-client is imported when a backend is constructed, never when t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import json
@@ -25,7 +26,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import ChangeCheck, Write
+from followup_cal.backends.base import ChangeCheck, OwnWrites, Write
 from followup_cal.backends.google_auth import AUTH_AGAIN, is_invalid_grant, revoked_message
 from followup_cal.backends.google_items import (
     Json,
@@ -93,6 +94,8 @@ class GoogleBackend:
         self._service = build_service(credentials, api_endpoint)
         self._events = self._service.events()
         self._batch_uri = batch_uri(api_endpoint)
+        self._written: dict[str, str | None] = {}  # event id -> the etag our write left (None: deleted)
+        self._unknown_write = False
 
     def close(self) -> None:
         self._service.close()
@@ -100,23 +103,45 @@ class GoogleBackend:
     # -- reading ------------------------------------------------------------------------------------
 
     def changes_since(self, token: str | None) -> ChangeCheck:
-        """Google's incremental sync: ``events.list`` with ``syncToken`` returns only what changed (the
-        ids are all that is asked for). Without a token, or when Google answers 410 (token expired),
-        a listing of nothing but page tokens ends with a fresh ``nextSyncToken``."""
+        """Google's incremental sync: ``events.list`` with ``syncToken`` returns only what changed (ids,
+        etags and status are all that is asked for). Without a token, or when Google answers 410 (token
+        expired), a listing of nothing but page tokens ends with a fresh ``nextSyncToken``."""
+        return self._changes(token, {})
+
+    def changes_besides(self, token: str, ours: OwnWrites) -> ChangeCheck:
+        """``changes_since``, where an event that holds the etag of our own write, or a tombstone of an
+        event we deleted, does not count."""
+        return self._changes(token, ours)
+
+    def own_writes(self) -> OwnWrites | None:
+        return None if self._unknown_write else dict(self._written)
+
+    def record_write(self, event_id: str, item: Json | None) -> None:
+        """Remembers what a write left: the item it answered with (its etag), or None for a deletion."""
+        if item is None:
+            self._written[event_id] = None
+        elif item.get("etag"):
+            self._written[str(item.get("id") or event_id)] = str(item["etag"])
+        else:
+            self._unknown_write = True
+
+    def _changes(self, token: str | None, ours: OwnWrites) -> ChangeCheck:
         if token is not None:
             try:
-                changed, fresh = self._sync_pages(token, "items(id),nextPageToken,nextSyncToken")
+                changed, fresh = self._sync_pages(
+                    token, "items(id,etag,status),nextPageToken,nextSyncToken", ours
+                )
                 return ChangeCheck(changed, fresh)
             except ApiFailure as failure:
                 if failure.status != 410:
                     raise self.error_for(failure, "asking for changes") from None
         try:
-            _changed, fresh = self._sync_pages(None, "nextPageToken,nextSyncToken")
+            _changed, fresh = self._sync_pages(None, "nextPageToken,nextSyncToken", {})
         except ApiFailure as failure:
             raise self.error_for(failure, "asking for a sync token") from None
         return ChangeCheck(True, fresh)
 
-    def _sync_pages(self, token: str | None, fields: str) -> tuple[bool, str | None]:
+    def _sync_pages(self, token: str | None, fields: str, ours: OwnWrites) -> tuple[bool, str | None]:
         page_token: str | None = None
         changed = False
         while True:
@@ -126,7 +151,7 @@ class GoogleBackend:
             page = self.execute_request(
                 self._events.list(calendarId=self.calendar_id, **query), retry=True, what="asking for changes"
             )
-            changed = changed or bool(page.get("items"))
+            changed = changed or any(not _is_own_write(item, ours) for item in page.get("items", []))
             page_token = page.get("nextPageToken")
             if not page_token:
                 return changed, page.get("nextSyncToken")
@@ -233,8 +258,8 @@ class GoogleBackend:
         try:
             item = self.execute_request(self.insert_request(draft), retry=True, what="creating a reminder")
         except ApiFailure as failure:
-            landed = self.settle_create(draft, failure, tried=tried or self.retries > retries_before)
-            return item_to_event(landed, self.name, ZoneInfo("UTC"))
+            item = self.settle_create(draft, failure, tried=tried or self.retries > retries_before)
+        self.record_write(draft.uid, item)
         return item_to_event(item, self.name, ZoneInfo("UTC"))
 
     def insert_request(self, draft: ReminderDraft) -> Any:
@@ -258,7 +283,7 @@ class GoogleBackend:
         return item_to_event(self.update_sent(existing, draft, tried=False), self.name, ZoneInfo("UTC"))
 
     def update_sent(self, existing: Event, draft: ReminderDraft, *, tried: bool) -> Json:
-        return self._conditional_write(
+        item = self._conditional_write(
             self.patch_request(existing.href, reminder_body(draft)),
             existing.etag,
             "updating a reminder",
@@ -266,6 +291,8 @@ class GoogleBackend:
             functools.partial(is_our_reminder, draft=draft),
             tried=tried,
         )
+        self.record_write(existing.href, item)
+        return item
 
     def patch_request(self, event_id: str, body: Json) -> Any:
         return self._events.patch(
@@ -279,12 +306,11 @@ class GoogleBackend:
         self.delete_sent(existing, tried=False)
 
     def delete_sent(self, existing: Event, *, tried: bool) -> None:
-        try:
+        with contextlib.suppress(NotFound):  # already gone
             self._conditional_write(
                 self.delete_request(existing.href), existing.etag, "deleting a reminder", tried=tried
             )
-        except NotFound:
-            return  # already gone
+        self.record_write(existing.href, None)
 
     def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
         """Patches only ``extendedProperties.private`` (a ``null`` value removes a key) of the event or
@@ -304,7 +330,7 @@ class GoogleBackend:
                 etag = item.get("etag")
 
     def marks_sent(self, event_id: str, etag: str | None, private: Json, *, tried: bool) -> Json:
-        return self._conditional_write(
+        item = self._conditional_write(
             self.patch_request(event_id, {"extendedProperties": {"private": private}}),
             etag,
             "tagging an interview",
@@ -312,6 +338,8 @@ class GoogleBackend:
             functools.partial(has_private, private=private),
             tried=tried,
         )
+        self.record_write(event_id, item)
+        return item
 
     def write_batch(self, writes: Sequence[Write]) -> list[BaseException | None]:
         """Up to ``batch_size`` writes in one batch request (see google_batch.py)."""
@@ -483,6 +511,17 @@ def calendar_list(
                 return entries
     finally:
         service.close()
+
+
+def _is_own_write(item: Json, ours: OwnWrites) -> bool:
+    """A changed item that is exactly as our own write left it (a deletion: a cancelled tombstone)."""
+    event_id = str(item.get("id"))
+    if event_id not in ours:
+        return False
+    etag = ours[event_id]
+    if etag is None:
+        return item.get("status") == "cancelled"
+    return item.get("etag") == etag and item.get("status") != "cancelled"
 
 
 def is_transient(status: int, reason: str) -> bool:

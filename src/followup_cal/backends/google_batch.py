@@ -11,6 +11,7 @@ batch is sent again (only when every call in it may be retried).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 import time
@@ -37,9 +38,9 @@ if TYPE_CHECKING:
 class _Part:
     request: Callable[[], Any]  # a fresh request for the call, its If-Match header set
     retry: bool  # a transient failure may be retried: its precondition makes that safe
-    settle: Callable[
-        [ApiFailure, bool], object
-    ]  # reads an error answer (tried?): returns when done, or raises
+    event_id: str  # the event written (for a create: the id it is given)
+    deletes: bool
+    settle: Callable[[ApiFailure, bool], object]  # an error answer (tried?): returns when done, else raises
     alone: Callable[[bool], object]  # the call sent alone; (True: an earlier attempt may have landed)
 
 
@@ -63,7 +64,7 @@ def write_batch(backend: GoogleBackend, writes: Sequence[Write]) -> list[BaseExc
         answers, tried = _send(backend, parts)
         again: list[int] = []
         for index, part in parts.items():
-            outcomes[index], transient = _outcome(part, answers[index], tried)
+            outcomes[index], transient = _outcome(backend, part, answers[index], tried)
             if transient:
                 again.append(index)
         if again:
@@ -89,6 +90,8 @@ def _part(backend: GoogleBackend, write: Write) -> _Part | None:
         return _Part(
             request=lambda: backend.insert_request(draft),
             retry=True,
+            event_id=draft.uid,
+            deletes=False,
             settle=lambda failure, tried: backend.settle_create(draft, failure, tried=tried),
             alone=lambda tried: backend.create_sent(draft, tried=tried),
         )
@@ -110,11 +113,11 @@ def _part(backend: GoogleBackend, write: Write) -> _Part | None:
             lambda: backend.delete_request(existing.href),
             existing.etag,
             "deleting a reminder",
-            None,
+            existing.href,
             None,
             alone=lambda tried: backend.delete_sent(existing, tried=tried),
         )
-        return _Part(part.request, part.retry, _gone_is_done(part.settle), part.alone)
+        return dataclasses.replace(part, deletes=True, settle=_gone_is_done(part.settle))
     if len(write.updates) != 1 or occurrence_id(write.href, write.updates[0].recurrence_id) != write.href:
         return None  # another occurrence than the one read: its etag must be read first
     private = private_marks(write.updates[0])
@@ -134,7 +137,7 @@ def _conditional(
     make: Callable[[], Any],
     etag: str | None,
     what: str,
-    event_id: str | None,
+    event_id: str,
     landed: Callable[[Json], bool] | None,
     *,
     alone: Callable[[bool], object],
@@ -148,6 +151,8 @@ def _conditional(
     return _Part(
         request=request,
         retry=etag is not None,
+        event_id=event_id,
+        deletes=False,
         settle=lambda failure, tried: backend.settle_conditional(
             failure, what, event_id, landed, tried=tried
         ),
@@ -173,18 +178,27 @@ def _guarded(call: Callable[[], object]) -> BaseException | None:
     return None
 
 
-def _outcome(part: _Part, answer: tuple[Any, Any], tried: bool) -> tuple[BaseException | None, bool]:
-    """What one call's answer means: (its failure or None, whether it failed transiently)."""
+def _outcome(
+    backend: GoogleBackend, part: _Part, answer: tuple[Any, Any], tried: bool
+) -> tuple[BaseException | None, bool]:
+    """What one call's answer means: (its failure or None, whether it failed transiently). What a call
+    that is done left is recorded (``own_writes``)."""
     from followup_cal.backends.google import ApiFailure, error_details, is_transient
 
-    _response, error = answer
+    response, error = answer
     if error is None:
+        backend.record_write(part.event_id, None if part.deletes else response)
         return None, False
     status = int(error.resp.status)
     reason, message = error_details(error)
     if is_transient(status, reason):
         return None, True
-    return _guarded(lambda: part.settle(ApiFailure(status, reason, message), tried)), False
+
+    def settle() -> None:
+        item = part.settle(ApiFailure(status, reason, message), tried)
+        backend.record_write(part.event_id, None if part.deletes else item)  # type: ignore[arg-type]
+
+    return _guarded(settle), False
 
 
 class _Batch:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import CalendarBackend, TracksChanges
+from followup_cal.backends.base import CalendarBackend, TracksChanges, VouchesForOwnWrites
 from followup_cal.core.model import Event, Listing, Moment, Problem, split_source_key
 from followup_cal.core.settings import Settings
 from followup_cal.errors import BackendError, FollowupCalError
@@ -227,6 +227,8 @@ def run(
                 settled, tokens = _settled(group, backends, settings, now, cache)
                 if settled is not None:
                     result.problems.extend(settled.problems)
+                    if tokens != settled.tokens or settled.vouched:  # past our own writes now
+                        cache.remember(group.target, replace(settled, tokens=tokens or {}, vouched={}))
                     continue
             from followup_cal.run.guard import check_removals
             from followup_cal.run.writes import Replan, describe, execute
@@ -246,10 +248,20 @@ def run(
                 elif cache is not None:
                     cache.forget(group.target)
                 try:
-                    dropped = execute(analysis.actions, group, backends, settings, report, progress)
+                    executed = execute(analysis.actions, group, backends, settings, report, progress)
                     # Told only in a run that writes: the next one, with nothing to do, stays quiet.
-                    if dropped or (analysis.marks_lost and analysis.actions):
+                    marks_lost = executed.marks_dropped or (analysis.marks_lost and analysis.actions)
+                    if marks_lost:
                         result.marks_lost.append(group.target)
+                    if cache is not None and tokens is not None and analysis.actions:
+                        # Settled by its own writes, which it vouches for; not when marks went missing.
+                        vouched = (
+                            _own_writes(group, backends) if executed.as_planned and not marks_lost else None
+                        )
+                        if vouched is not None:
+                            cache.remember(
+                                group.target, _settled_state(analysis, tokens, settings, now, vouched)
+                            )
                     break
                 except Replan:
                     log.info("%s changed while syncing; reading it again", group.target)
@@ -279,7 +291,12 @@ def _settled(
         backend = backends[name]
         if not isinstance(backend, TracksChanges):
             return None, None
-        check = backend.changes_since(known.tokens.get(name) if known is not None else None)
+        token = known.tokens.get(name) if known is not None else None
+        ours = known.vouched.get(name) if known is not None else None
+        if token is not None and ours and isinstance(backend, VouchesForOwnWrites):
+            check = backend.changes_besides(token, ours)
+        else:
+            check = backend.changes_since(token)
         if check.token is None:
             return None, None
         tokens[name] = check.token
@@ -289,9 +306,30 @@ def _settled(
     return None, tokens
 
 
+def _own_writes(
+    group: Group, backends: Mapping[str, CalendarBackend]
+) -> dict[str, dict[str, str | None]] | None:
+    """What the group's backends wrote, by calendar; None when one cannot vouch for its writes."""
+    found: dict[str, dict[str, str | None]] = {}
+    for name in dict.fromkeys((*group.sources, group.target)):
+        backend = backends[name]
+        writes = backend.own_writes() if isinstance(backend, VouchesForOwnWrites) else None
+        if writes is None:
+            return None
+        if writes:
+            found[name] = dict(writes)
+    return found
+
+
 def _settled_state(
-    analysis: Analysis, tokens: dict[str, str], settings: Settings, now: datetime
+    analysis: Analysis,
+    tokens: dict[str, str],
+    settings: Settings,
+    now: datetime,
+    vouched: dict[str, dict[str, str | None]] | None = None,
 ) -> SettledGroup:
+    """The group's state after this run: when it wrote, the state it read plus its own writes
+    (``vouched``), which the plan it carried out makes settled."""
     moments: list[Moment] = []
     for plan in analysis.plans:
         moments += [plan.event.start, plan.event.end or plan.event.start, plan.thank_you]
@@ -305,6 +343,7 @@ def _settled_state(
         checked_at=now,
         stable_until=stable_until(now, moments, analysis.next_entry, settings),
         problems=list(analysis.problems),
+        vouched=vouched or {},
     )
 
 

@@ -7,6 +7,11 @@ starting or ending, a reminder falling due, an event entering the window). The n
 backend whether anything changed since its token; when nothing did, the settings are the same and that
 moment has not come, the group is left alone. Anything else means a full read, exactly as without the
 cache: deleting the file changes no result, only the cost.
+
+A run that wrote settles its group too: it keeps the tokens taken before it read, and *vouches* for its
+own writes (each object it wrote, with the etag the write left, or deleted). The next run's change check
+then ignores exactly those changes, so it is one request as well; any other change (another etag,
+another object) means a full read.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class SettledGroup:
     checked_at: datetime
     stable_until: datetime
     problems: list[Problem] = field(default_factory=list)  # reported again while the state holds
+    # calendar name -> what the run wrote after taking its token (href -> etag left, None: deleted)
+    vouched: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     def holds(self, fingerprint: str, now: datetime) -> bool:
         return self.fingerprint == fingerprint and self.checked_at <= now < self.stable_until
@@ -172,6 +179,7 @@ def _dump_group(state: SettledGroup) -> dict[str, Any]:
         "checked_at": state.checked_at.isoformat(),
         "stable_until": state.stable_until.isoformat(),
         "problems": [[p.calendar, p.where, p.message] for p in state.problems],
+        "vouched": state.vouched,
     }
 
 
@@ -179,7 +187,14 @@ def _load_group(value: dict[str, Any]) -> SettledGroup:
     tokens = value["tokens"]
     if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
         raise ValueError("tokens are not strings")
+    vouched = value.get("vouched", {})
+    if not isinstance(vouched, dict) or not all(
+        isinstance(writes, dict) and all(isinstance(e, str | None) for e in writes.values())
+        for writes in vouched.values()
+    ):
+        raise ValueError("vouched writes are not etags")
     return SettledGroup(
+        vouched={str(name): dict(writes) for name, writes in vouched.items()},
         fingerprint=str(value["fingerprint"]),
         tokens=dict(tokens),
         checked_at=datetime.fromisoformat(value["checked_at"]).astimezone(UTC),

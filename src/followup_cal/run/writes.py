@@ -194,15 +194,23 @@ def execute(
     settings: Settings,
     report: Callable[[str], None],
     progress: Progress | None = None,
-) -> bool:
-    """Carries out ``actions``; raises :class:`Replan` when the calendar changed under a write. True when
-    a reminder it created read back without its marks (the server drops them)."""
+) -> Executed:
+    """Carries out ``actions``; raises :class:`Replan` when the calendar changed under a write."""
     execution = _Execution(group, backends, settings, report, progress)
     try:
         execution.run(actions)
     except (PreconditionFailed, NotFound) as error:
         raise Replan from error
-    return execution.marks_dropped
+    return Executed(marks_dropped=execution.marks_dropped, as_planned=execution.as_planned)
+
+
+@dataclass(frozen=True)
+class Executed:
+    marks_dropped: bool
+    """A reminder it created read back without its marks (the server drops them)."""
+    as_planned: bool
+    """Every action was done as planned (False: a reminder's UID was held by an object of the user's,
+    so it was not written)."""
 
 
 class _Execution:
@@ -221,6 +229,7 @@ class _Execution:
         self.tally = _Tally(group.target, 0, progress)
         self.created: list[str] = []
         self.marks_dropped = False
+        self.as_planned = True
 
     def run(self, actions: Sequence[Action]) -> None:
         target = self.backends[self.group.target]
@@ -256,6 +265,7 @@ class _Execution:
                 [_marks_write(h, m, failed_creates) for h, m in objects],
                 spans=[len(m) for _href, m in objects],
             )
+        self.as_planned = not failed_creates
 
     def _create(
         self, action: Create, target: CalendarBackend, tz: ZoneInfo, *, first_taken: bool = False

@@ -1,0 +1,124 @@
+"""The run right after a sync that wrote is one request per calendar too: the writing sync keeps the change
+tokens it took before reading and vouches for its own writes (each object with the etag it left), so the
+next change check ignores exactly those. A change anyone else made meanwhile is never hidden: an edited
+interview, a reminder the user edited, one they deleted. On Radicale and on the Google stand-in, each run
+with a new backend, as a new process would have."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from calendar_user import CalendarUser
+from dav_proxy import FlakyProxy
+from followup_cal.backends.base import CalendarBackend
+from followup_cal.backends.caldav_backend import CaldavBackend
+from followup_cal.core.model import Kind
+from followup_cal.run.sync_state import SyncCache
+from google_helpers import make_backend
+from google_standin import GoogleStandin
+from radicale_server import RadicaleServer, running_radicale
+from scenarios import World, seed_week
+from test_caldav import FAST_RETRY, collection_store
+from test_google_scenarios import GoogleCalendarUser
+
+
+def move_interview(world: World) -> None:
+    world.user.move("acme-screen", timedelta(days=1))
+
+
+def edit_a_reminder(world: World) -> None:
+    reminder = world.reminders()[("acme-screen", Kind.THANK_YOU)]
+    world.user.set(reminder.uid, "SUMMARY", "Write to Jane (my own words)")
+
+
+def delete_a_reminder(world: World) -> None:
+    reminder = world.reminders()[("globex-tech", Kind.CHECK_IN)]
+    world.user.delete(reminder.uid)
+
+
+EDITS = {"moved interview": move_interview, "edited reminder": edit_a_reminder, "deleted": delete_a_reminder}
+
+
+class Server:
+    """A calendar on one server, with requests counted."""
+
+    user: CalendarUser | GoogleCalendarUser
+    requests: Callable[[], list[str]]  # methods of the requests since the last clear
+    clear: Callable[[], None]
+    backend: Callable[[], CalendarBackend]  # a new one, as a new process opens
+
+
+@pytest.fixture(scope="module")
+def radicale() -> Iterator[RadicaleServer]:
+    with running_radicale() as server:
+        yield server
+
+
+@pytest.fixture(params=["radicale", "google"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    found = Server()
+    if request.param == "google":
+        with GoogleStandin(timezone="Europe/Berlin") as standin:
+            found.user = GoogleCalendarUser(standin)
+            found.requests = lambda: [r.method for r in standin.request_log]
+            found.clear = standin.request_log.clear
+            found.backend = lambda: make_backend(standin, name="cal")
+            yield found
+        return
+    radicale = request.getfixturevalue("radicale")
+    url = radicale.make_calendar("alice", f"cal-{uuid.uuid4().hex[:8]}", "Work")
+    proxy = FlakyProxy(radicale.root)
+    found.user = CalendarUser(collection_store(radicale, url))
+    found.requests = lambda: list(proxy.log)
+    found.clear = proxy.log.clear
+    found.backend = lambda: CaldavBackend("cal", proxy.url(url), retry=FAST_RETRY, connections=4)
+    try:
+        yield found
+    finally:
+        proxy.close()
+
+
+def written_world(server: Server, tmp_path: Path) -> World:
+    """A calendar after a first sync that wrote its reminders and tags, with the sync cache."""
+    seed_week(server.user)  # type: ignore[arg-type]
+    world = World(server.backend(), server.user, cache=SyncCache(tmp_path / "cache.json"))  # type: ignore[arg-type]
+    world.sync()
+    assert len(world.lines) >= 4  # two interviews: tagged, each with its reminders
+    return world
+
+
+def next_run(world: World, server: Server) -> list[str]:
+    """A sync 15 minutes later in a new process; returns the requests it sent."""
+    world.backend = server.backend()
+    world.now += timedelta(minutes=15)
+    server.clear()
+    world.sync()
+    return server.requests()
+
+
+def test_the_run_after_a_writing_sync_is_one_request(server: Server, tmp_path: Path) -> None:
+    world = written_world(server, tmp_path)
+    expected = ["GET"] if isinstance(server.user, GoogleCalendarUser) else ["REPORT"]
+    assert next_run(world, server) == expected
+    assert world.lines == []
+    assert next_run(world, server) == expected  # its token is past the writes now
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_change_made_after_a_writing_sync_is_never_hidden(
+    edit: str, server: Server, tmp_path: Path
+) -> None:
+    world = written_world(server, tmp_path)
+    EDITS[edit](world)
+    requests = next_run(world, server)
+    assert len(requests) > 1, requests  # the change check, then a full read
+    if edit == "moved interview":
+        assert any("moved thank-you" in line for line in world.lines), world.lines
+    else:  # the user's edit and deletion stand: nothing to write
+        assert world.lines == []
+    assert next_run(world, server) == requests[:1]  # settled again
