@@ -354,13 +354,14 @@ def test_a_no_op_sync_with_a_login_asks_once_or_twice(scheme: str, tmp_path: Pat
 
             world = World(backend(), user, cache=SyncCache(tmp_path / "cache.json"))
             world.sync()
-            world.sync()
-            world.backend = backend()
-            proxy.log.clear()
-            world.now += timedelta(minutes=15)
-            world.sync()
-            assert world.lines == []
-            assert proxy.log == (["REPORT"] if scheme == "basic" else ["REPORT", "REPORT"])
+            # Right after the writing sync (its writes vouched for, the token saved anew), and again.
+            for _run in range(2):
+                world.backend = backend()
+                proxy.log.clear()
+                world.now += timedelta(minutes=15)
+                world.sync()
+                assert world.lines == []
+                assert proxy.log == (["REPORT"] if scheme == "basic" else ["REPORT", "REPORT"])
         finally:
             proxy.close()
 

@@ -185,7 +185,7 @@ class CaldavBackend:
                         if unquote(path) not in ours or ours[unquote(path)] != etag:
                             changed = True
                             break
-                    return ChangeCheck(changed, self._token(collection, sync_token_in(reply.body)))
+                    return ChangeCheck(changed, self._token(collection, sync_token_in(reply.body), scheme))
                 if reply.status not in STALE_TOKEN_STATUSES and reply.status not in (404, 501):
                     raise BackendError(
                         f"{self._session.label} refused the sync-collection report (HTTP {reply.status})"
@@ -197,12 +197,13 @@ class CaldavBackend:
             current = resources[0].text(f"{DAV}sync-token") if resources else None
         return ChangeCheck(True, self._token(collection, current))
 
-    def _token(self, collection: str, sync_token: str | None) -> str | None:
-        """Collection, sync-token and the auth scheme the server asked for, one per line."""
+    def _token(self, collection: str, sync_token: str | None, known_scheme: str = "") -> str | None:
+        """Collection, sync-token and the auth scheme the server asked for, one per line (the scheme of
+        the token checked, when this process sent its credentials without being asked)."""
         sync_token = (sync_token or "").strip()
         if not sync_token:
             return None
-        return f"{collection}\n{sync_token}\n{self._session.auth_scheme}"
+        return f"{collection}\n{sync_token}\n{self._session.auth_scheme or known_scheme}"
 
     def list_window(self, start: datetime, end: datetime, tz: ZoneInfo) -> Listing:
         from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
