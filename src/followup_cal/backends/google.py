@@ -52,7 +52,7 @@ from followup_cal.errors import (
     TransientError,
 )
 
-PAGE_SIZE = 250
+PAGE_SIZE = 2500  # the most Google gives in one page: a window of a busy calendar in one or two requests
 BATCH_LIMIT = 50  # calls in one batch request, the Calendar API's limit
 SYNC_PAGE_SIZE = 2500  # the most Google allows; the pages of a change check carry ids only
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
