@@ -71,6 +71,7 @@ ROWS = (
     "sequential",
     "first_latency",
     "sequential_latency",
+    "floor_first_latency",
 )
 
 

@@ -344,6 +344,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument(
+        "--backend",
+        choices=("caldav", "google"),
+        default="caldav",
+        help="Radicale (default) or the Google stand-in (tests/google_standin.py)",
+    )
     parser.add_argument("--sizes", default="1000,10000", help="calendar sizes, comma-separated")
     parser.add_argument("--quick", action="store_true", help="a smoke run with sizes 300,3000")
     parser.add_argument(
@@ -396,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     script = Path(PYTHON).parent / "followup-cal"
     help_command = [str(script)] if script.exists() else [PYTHON, "-m", "followup_cal"]
     help_seconds = median_seconds([*help_command, "--help"], 3)
+    if args.backend == "google":
+        return google_main(args, now, load_before, interpreter, help_seconds)
     with tempfile.TemporaryDirectory(prefix="bench-sync-", dir=scratch_dir()) as tmp:
         results = [Bench(size, now, Path(tmp), args, interpreter).run() for size in args.size_list]
     commit = git_commit()
@@ -422,38 +430,103 @@ def main(argv: list[str] | None = None) -> int:
     print("\nTargets (issue 6):")
     for line in targets(results, help_seconds, args.latency):
         print(line)
-    failed_runs = [
+    failed_runs = failed_runs_of(results)
+    for size, measure in failed_runs:
+        print(f"\n{measure.label} at {size} exited {measure.exit_code}:\n{measure.output[-1500:]}")
+    if args.json:
+        write_json(args, now, commit, interpreter, help_seconds, load_before, results)
+    return 1 if failed_runs else 0
+
+
+def failed_runs_of(results: list[SizeResult]) -> list[tuple[int, Measure]]:
+    return [
         (r.size, m)
         for r in results
         for key, m in r.measures.items()
         if not key.startswith("floor") and m.exit_code != 0
     ]
+
+
+def google_main(
+    args: argparse.Namespace,
+    now: datetime,
+    load_before: tuple[float, float, float],
+    interpreter: float,
+    help_seconds: float,
+) -> int:
+    from bench_google import GoogleBench, google_targets
+
+    with tempfile.TemporaryDirectory(prefix="bench-google-", dir=scratch_dir()) as tmp:
+        benches = [GoogleBench(size, now, Path(tmp), args, interpreter) for size in args.size_list]
+        results = [bench.run() for bench in benches]
+    commit = git_commit()
+    print(f"followup-cal sync benchmark, {now:%Y-%m-%d %H:%M} UTC, commit {commit}, {os.cpu_count()} CPUs")
+    print(
+        f"Google stand-in on 127.0.0.1 (in the benchmark's process), window -{WINDOW_PAST_DAYS}/"
+        f"+{WINDOW_FUTURE_DAYS} days; interviews: "
+        + ", ".join(f"{r.interviews} of {r.size}" for r in results)
+    )
+    print(
+        f"interpreter start (python -c pass): {interpreter:.3f} s; "
+        f"followup-cal --help: {help_seconds:.3f} s\n"
+        f"load average (1/5/15 min): {load_text(load_before)} before, {load_text(os.getloadavg())} after"
+    )
+    print(
+        "floor rows: raw requests over one kept-alive connection by a fresh interpreter + its start; "
+        "x floor = ratio to the run's floor\n"
+        "server s: the stand-in's time; client s: wall - time waiting on answers (the simulated latency "
+        "included)\n"
+    )
+    for line in table(results):
+        print(line)
+    for bench in benches:
+        print(
+            f"\n{bench.size} events: the first sync wrote {bench.writes} calls in {bench.write_requests} "
+            f"requests ({bench.failed_calls} answered with an error)"
+        )
+    print("\nTargets (issue 12, Google):")
+    for line in google_targets(results, benches, help_seconds):
+        print(line)
+    failed_runs = failed_runs_of(results)
     for size, measure in failed_runs:
         print(f"\n{measure.label} at {size} exited {measure.exit_code}:\n{measure.output[-1500:]}")
     if args.json:
-        dump = {
-            "measured_at": now.isoformat(),
-            "commit": commit,
-            "interpreter_seconds": interpreter,
-            "help_seconds": help_seconds,
-            "latency_ms": args.latency,
-            "connections": args.connections,
-            "load_average_before": load_before,
-            "sizes": [
-                {
-                    "size": r.size,
-                    "interviews": r.interviews,
-                    "runs": {k: m.as_json() for k, m in r.measures.items()},
-                }
-                for r in results
-            ],
-        }
-        text = json.dumps(dump, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        write_json(args, now, git_commit(), interpreter, help_seconds, load_before, results)
     return 1 if failed_runs else 0
+
+
+def write_json(
+    args: argparse.Namespace,
+    now: datetime,
+    commit: str,
+    interpreter: float,
+    help_seconds: float,
+    load_before: tuple[float, float, float],
+    results: list[SizeResult],
+) -> None:
+    dump = {
+        "measured_at": now.isoformat(),
+        "commit": commit,
+        "interpreter_seconds": interpreter,
+        "help_seconds": help_seconds,
+        "backend": args.backend,
+        "latency_ms": args.latency,
+        "connections": args.connections,
+        "load_average_before": load_before,
+        "sizes": [
+            {
+                "size": r.size,
+                "interviews": r.interviews,
+                "runs": {k: m.as_json() for k, m in r.measures.items()},
+            }
+            for r in results
+        ],
+    }
+    text = json.dumps(dump, indent=2)
+    if args.json == "-":
+        print(text)
+    else:
+        Path(args.json).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """A forwarding HTTP/1.1 proxy on 127.0.0.1 that counts what a client costs: requests per method, bytes
 the client received (status line, headers and body, exactly as sent to it), client connections, and the
 time the client waited on the server. It keeps one upstream connection per client connection, so the
-client's own keep-alive and pooling are what gets measured. Writes (PUT, DELETE) can be recorded for
-replay by the floor.
+client's own keep-alive and pooling are what gets measured. Writes (PUT, DELETE, POST, PATCH) are
+recorded for replay by the floor.
 
 With ``latency_ms`` every request waits that long in the proxy, half before it is forwarded and half
 before the answer goes back: a model of the round trips to a remote server.
@@ -121,7 +121,7 @@ class CountingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 headers.pop("Host", None)
-                if self.command in ("PUT", "DELETE"):
+                if self.command in ("PUT", "DELETE", "POST", "PATCH"):
                     kept = {k: v for k, v in headers.items() if k.lower() in RECORDED_HEADERS}
                     with proxy._lock:
                         proxy.recorded.append(RecordedWrite(self.command, self.path, kept, body))
@@ -174,7 +174,7 @@ class CountingProxy:
                 raise AssertionError("unreachable")
 
             do_GET = do_PUT = do_DELETE = do_REPORT = do_PROPFIND = do_OPTIONS = handle_any
-            do_HEAD = do_POST = do_PROPPATCH = do_MKCALENDAR = handle_any
+            do_HEAD = do_POST = do_PATCH = do_PROPPATCH = do_MKCALENDAR = handle_any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

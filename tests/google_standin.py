@@ -181,6 +181,26 @@ class GoogleStandin:
             self.add_calendar(calendar_id)
             return self._insert(calendar_id, copy.deepcopy(body))
 
+    def seed(self, calendar_id: str, bodies: list[Json]) -> None:
+        """Stores many events at once as another client would have inserted them (ids and iCalUIDs
+        assumed unique: the one-by-one checks of ``add_event`` cost O(n) each)."""
+        with self.lock:
+            self.add_calendar(calendar_id)
+            calendar = self._calendars[calendar_id]
+            for body in bodies:
+                event = {"kind": "calendar#event", "status": "confirmed", **copy.deepcopy(body)}
+                event.setdefault("organizer", {"email": self.owner, "self": True})
+                self._touch(calendar_id, event)
+                calendar.events[event["id"]] = event
+
+    def copy_of(self) -> GoogleStandin:
+        """A new stand-in (not started) holding the same calendars, at the same change counter."""
+        other = GoogleStandin(owner=self.owner, timezone=str(self.timezone))
+        with self.lock:
+            other._calendars = copy.deepcopy(self._calendars)
+            other._counter = self._counter
+        return other
+
     def modify_event(self, calendar_id: str, event_id: str, changes: Json) -> Json:
         """Patches an event (or an instance id) as another client would; returns the stored resource."""
         with self.lock:

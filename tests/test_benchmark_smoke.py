@@ -78,3 +78,38 @@ def test_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
     assert sequential["wait_seconds"] - sequential["server_seconds"] >= 0.9 * (
         sum(sequential["requests"].values()) * LATENCY_MS / 1000
     )
+
+
+def test_google_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
+    dump = tmp_path / "bench.json"
+    command = [sys.executable, str(BENCHMARKS / "bench_sync.py"), "--backend", "google", "--sizes", "100"]
+    command += ["--latency", str(LATENCY_MS), "--json", str(dump)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for label in (
+        "floor: change query (syncToken)",
+        "floor: window listing",
+        "floor: listing + first sync's batches",
+        "first sync",
+        "no-op sync #1 (right after it)",
+        "no-op sync #2 (median of 3)",
+        "one interview moved",
+        "first sync, batch = false",
+        f"first sync, {LATENCY_MS} ms latency",
+        f"first sync, batch = false, {LATENCY_MS} ms latency",
+        f"floor: listing + batches, {LATENCY_MS} ms latency",
+    ):
+        assert any(line.split()[:1] == ["100"] and label in line for line in lines), label
+    assert "Targets (issue 12, Google):" in result.stdout
+    verdicts = [line for line in lines if line[:4] in ("PASS", "FAIL", "n/a ")]
+    assert len(verdicts) == 8 and not [line for line in verdicts if line.startswith("n/a")]
+    # Request counts do not depend on the machine's load: these targets must hold.
+    for target in ("right after a writing sync is 1 request", "a no-op sync is 1 request", "write requests"):
+        assert any(line.startswith("PASS") and target in line for line in verdicts), target
+    runs = json.loads(dump.read_text())["sizes"][0]["runs"]
+    assert runs["first"]["exit_code"] == 0 and runs["sequential"]["exit_code"] == 0
+    # Batched: the writes went as POSTs to the batch endpoint; unbatched: one request per write.
+    assert runs["first"]["traffic"]["requests"]["POST"] < runs["sequential"]["traffic"]["requests"]["POST"]
+    assert runs["floor_first"]["failed_replays"] == 0
+    assert runs["noop2"]["traffic"]["requests"] == {"GET": 1}
