@@ -57,6 +57,58 @@ class SizeResult:
     interviews: int
     calendars: int
     measures: dict[str, Measure]
+    noop_modules: list[str] = field(default_factory=list)  # what a no-op sync imported
+    noop_data_files: list[str] = field(default_factory=list)  # and read from the package's data folder
+
+
+# Never on a no-op: the deciding core's data and parsers, other backends' client libraries, the UI.
+OFF_THE_NOOP_PATH = (
+    "dateparser",
+    "msal",
+    "icalendar",
+    "recurring_ical_events",
+    "rich",
+    "keyring",
+    "click",
+    "googleapiclient",
+    "followup_cal.core.detect",
+    "followup_cal.core.decision",
+    "followup_cal.core.plan",
+    "followup_cal.ical",
+)
+
+
+def noop_path_rows(results: list[SizeResult]) -> list[tuple[bool | None, str]]:
+    """The no-op's imports: how many, and loudly whatever must stay off that path."""
+    rows: list[tuple[bool | None, str]] = []
+    for result in results:
+        modules = result.noop_modules
+        if not modules:
+            rows.append((None, f"no-op sync at {result.size}: imports not probed"))
+            continue
+        own = sum(name.startswith("followup_cal") for name in modules)
+        found = sorted(
+            {
+                top
+                for top in OFF_THE_NOOP_PATH
+                for name in modules
+                if name == top or name.startswith(top + ".")
+            }
+        )
+        data = result.noop_data_files
+        bad = found + [f"data/{name}" for name in data]
+        rows.append(
+            (
+                not bad,
+                f"no-op sync at {result.size} imports {len(modules)} modules ({own} of followup-cal), "
+                + (
+                    f"!!! INCLUDING {', '.join(bad)} !!!"
+                    if bad
+                    else "no language data, dateparser, msal, icalendar, rich, keyring or click"
+                ),
+            )
+        )
+    return rows
 
 
 ROWS = (
@@ -159,12 +211,30 @@ def targets(results: list[SizeResult], help_seconds: float, latency_ms: float) -
                 f"(got {big / little:.2f}x: {big:.3f} s vs {little:.3f} s; its floor: {floor_growth:.2f}x)",
             )
         )
+    for result in results[:-1]:  # issue 12: at every size
+        got = result.measures["noop2"].seconds / result.measures["floor_sync"].seconds
+        rows.append(
+            (
+                got <= 2,
+                f"no-op sync at {result.size} within 2x of its floor (sync-collection per calendar) "
+                f"+ interpreter start (got {got:.2f}x)",
+            )
+        )
     for key, name in (
         ("floor_sync", "its floor (sync-collection per calendar)"),
         ("floor_noop", "the window-REPORT floor (for reference)"),
     ):
         got = m["noop2"].seconds / m[key].seconds
         rows.append((got <= 2, f"no-op sync at {n} within 2x of {name} + interpreter start (got {got:.2f}x)"))
+    noop1 = [r.measures["noop1"].traffic.total_requests / r.calendars for r in results]
+    rows.append(
+        (
+            all(r <= 1 for r in noop1),
+            "the run right after a writing sync: 1 request per calendar (got "
+            + ", ".join(f"{r:g}" for r in noop1)
+            + ")",
+        )
+    )
 
     first_vs_floor = m["first"].seconds / m["floor_first"].seconds
     rows.append(
@@ -194,6 +264,7 @@ def targets(results: list[SizeResult], help_seconds: float, latency_ms: float) -
                 "(run with --latency MS)",
             )
         )
+    rows += noop_path_rows(results)
     rows.append((help_seconds < 0.3, f"followup-cal --help under 0.3 s (got {help_seconds:.3f} s)"))
     peak = max(measure.peak_mb for key, measure in m.items() if not key.startswith("floor"))
     rows.append((peak < 150, f"peak memory of a sync at {n} under 150 MB (got {peak:.1f} MB)"))

@@ -124,6 +124,18 @@ def sync(label: str, proxy: CountingProxy, config: Path, cache: Path) -> tuple[M
     return Measure(label, seconds, peak, code, traffic, output=output), writes
 
 
+def probe_imports(config: Path, cache: Path, folder: Path) -> tuple[list[str], list[str]]:
+    """One more no-op sync, through import_probe.py: the modules it imported, the data files it read."""
+    out = folder / "imports.json"
+    env = {**os.environ, PASSWORD_ENV: PASSWORD, "XDG_CACHE_HOME": str(cache)}
+    command = [PYTHON, str(HERE / "import_probe.py"), str(out), "--config", str(config), "sync"]
+    _, _, code, output = run_child(command, env)
+    if code != 0 or not out.exists():
+        raise RuntimeError(f"the import probe failed: {output[-2000:]}")
+    found = json.loads(out.read_text())
+    return list(found["modules"]), list(found["data_files"])
+
+
 def warm(storage: Path, workdir: Path, now: datetime) -> None:
     """Lets Radicale build its item cache and sync history for the seeded files once, as a server in
     use would have them, so that no run pays for the server's first look at 10,000 files."""
@@ -208,6 +220,8 @@ class Bench:
         self.seed = tmp / f"seed-{size}"
         self.events: list[SeededEvent] = []
         self.measures: dict[str, Measure] = {}
+        self.modules: list[str] = []
+        self.data_files: list[str] = []
 
     def log(self, text: str) -> None:
         print(f"[{self.size} events] {text} ...", file=sys.stderr, flush=True)
@@ -240,7 +254,9 @@ class Bench:
         for key, floor in links.items():
             self.measures[key].floor = floor
         interviews = sum(e.interview for e in self.events)
-        return SizeResult(self.size, interviews, len(self.calendar_paths), self.measures)
+        return SizeResult(
+            self.size, interviews, len(self.calendar_paths), self.measures, self.modules, self.data_files
+        )
 
     def first_label(self) -> str:
         return "first sync" + (f", connections = {self.connections}" if self.connections else "")
@@ -255,6 +271,7 @@ class Bench:
             self.measures["noop1"], _ = sync("no-op sync #1", proxy, config, cache)
             steady = [sync("no-op sync #2", proxy, config, cache)[0] for _ in range(TRIES)]
             self.measures["noop2"] = median_run(steady)
+            self.modules, self.data_files = probe_imports(config, cache, folder)
             moved_uid = move_interview(radicale, self.events, self.now)
             self.measures["moved"], moved_writes = sync("one interview moved", proxy, config, cache)
         finally:
@@ -427,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in table(results):
         print(line)
-    print("\nTargets (issue 6):")
+    print("\nTargets (issues 6 and 12):")
     for line in targets(results, help_seconds, args.latency):
         print(line)
     failed_runs = failed_runs_of(results)

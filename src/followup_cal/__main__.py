@@ -1,5 +1,5 @@
 """``python -m followup_cal`` runs the same command line as ``followup-cal``."""
 
-from followup_cal.commands.cli import main
+from followup_cal.commands.entry import main
 
 main()

@@ -224,11 +224,9 @@ def run(
         try:
             tokens = None
             if cache is not None and not dry_run and not clean:
-                settled, tokens = _settled(group, backends, settings, now, cache)
+                settled, tokens = check_settled(group, backends, settings, now, cache)
                 if settled is not None:
                     result.problems.extend(settled.problems)
-                    if tokens != settled.tokens or settled.vouched:  # past our own writes now
-                        cache.remember(group.target, replace(settled, tokens=tokens or {}, vouched={}))
                     continue
             from followup_cal.run.guard import check_removals
             from followup_cal.run.writes import Replan, describe, execute
@@ -276,15 +274,37 @@ def run(
     return result
 
 
-def _settled(
+def settled_may_hold(group: Group, settings: Settings, now: datetime, cache: SyncCache) -> bool:
+    """Whether the cache holds a settled state of the group that still holds, unless a calendar changed
+    (same settings and program, its time not up): without it a run reads in full anyway."""
+    return _known(group, settings, now, cache) is not None
+
+
+def _known(group: Group, settings: Settings, now: datetime, cache: SyncCache) -> SettledGroup | None:
+    known = cache.settled(group.target)
+    names = list(dict.fromkeys((*group.sources, group.target)))
+    if known is not None and not known.holds(group_fingerprint(settings, names), now):
+        return None
+    return known
+
+
+def check_settled(
     group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime, cache: SyncCache
 ) -> tuple[SettledGroup | None, dict[str, str] | None]:
     """The group's settled state when it still holds (nothing changed: skip the group), and each of its
-    calendars' current change token (None when one cannot say: the cache is not used)."""
+    calendars' current change token (None when one cannot say: the cache is not used). A settled state
+    checked past the writes it vouched for is remembered with the new tokens."""
+    settled, tokens = _settled(group, backends, settings, now, cache)
+    if settled is not None and (tokens != settled.tokens or settled.vouched):
+        cache.remember(group.target, replace(settled, tokens=tokens or {}, vouched={}))
+    return settled, tokens
+
+
+def _settled(
+    group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime, cache: SyncCache
+) -> tuple[SettledGroup | None, dict[str, str] | None]:
     names = list(dict.fromkeys((*group.sources, group.target)))
-    known = cache.settled(group.target)
-    if known is not None and not known.holds(group_fingerprint(settings, names), now):
-        known = None
+    known = _known(group, settings, now, cache)
     tokens: dict[str, str] = {}
     unchanged = known is not None
     for name in names:
