@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import base64
 import math
-import os
 import re
 import sys
 from datetime import datetime, timedelta
@@ -167,7 +166,9 @@ class GoogleBench:
         return standin, CountingProxy(int(standin.url.rsplit(":", 1)[1].strip("/")), latency)
 
     def sync(self, label: str, proxy: CountingProxy, config: Path) -> tuple[Measure, list[RecordedWrite]]:
-        env = {**os.environ, "XDG_CACHE_HOME": str(config.parent / "cache")}
+        from bench_sync import CHILD_ENV
+
+        env = {**CHILD_ENV, "XDG_CACHE_HOME": str(config.parent / "cache")}
         proxy.take()
         seconds, peak, code, output = self.run_child(
             [sys.executable, "-m", "followup_cal", "--config", str(config), "sync"], env
