@@ -64,6 +64,7 @@ class SizeResult:
 # Never on a no-op: the deciding core's data and parsers, other backends' client libraries, the UI.
 OFF_THE_NOOP_PATH = (
     "dateparser",
+    "holidays",
     "msal",
     "icalendar",
     "recurring_ical_events",
