@@ -6,13 +6,12 @@ paging (``maxResults``/``nextPageToken``), ``singleEvents`` expansion of simple 
 COUNT/UNTIL/INTERVAL/BYDAY, EXDATE) into instances ``<id>_<YYYYMMDDTHHMMSSZ>``, ``showDeleted``,
 ``iCalUID``, ``syncToken`` (410 when no longer valid), client-chosen base32hex ids (409 when taken, also by
 a deleted event), ``If-Match`` etags (412), deletions kept as ``cancelled`` tombstones, etags that change
-on every write, Google's JSON error shape, and injectable faults (rate limits, 5xx). The batch endpoint
-``POST /batch/calendar/v3`` takes up to 50 calls as ``multipart/mixed`` parts (``application/http``, each
-with its own ``Content-ID`` and Authorization) and answers each part on its own, in order, with
-``Content-ID: <response-ID>``: every call is carried out, logged and faulted exactly as if sent alone (a
-part can fail with 409, 412, 429 or 5xx while the others succeed). Faults for the batch request itself
-are injected with ``method="BATCH"``. The expansion of recurring events and the event times are in
-tests/google_recurrence.py.
+on every write, Google's JSON error shape, ``fields`` partial responses of listings
+(tests/google_partial.py), and injectable faults (rate limits, 5xx). The batch endpoint
+``POST /batch/calendar/v3`` (tests/google_batch_endpoint.py) takes up to 50 calls as ``multipart/mixed``
+parts and answers each on its own: every call is carried out, logged and faulted exactly as if sent
+alone. Faults for the batch request itself are injected with ``method="BATCH"``. The expansion of
+recurring events and the event times are in tests/google_recurrence.py.
 
 The real google-api-python-client talks to it with ``client_options={"api_endpoint": standin.api_endpoint}``.
 """
@@ -31,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from google_batch_endpoint import BATCH_PATH, RawAnswer, answer_batch
+from google_partial import parse_fields, partial
 from google_recurrence import EventTimes, Json, original_start, parse_moment, parse_start
 
 BASE32HEX = frozenset("0123456789abcdefghijklmnopqrstuv")
@@ -451,7 +451,7 @@ class GoogleStandin:
             if "recurringEventId" in event:  # an exception of a series
                 # Listed as stored when not expanding; cancelled ones too (documented for showDeleted=false).
                 if not single and self.times.overlaps(event, lo, hi):
-                    found.append(copy.deepcopy(event))
+                    found.append(event)
                 continue
             if event.get("recurrence") and single:
                 if cancelled:  # only the instances of a live series are listed
@@ -463,7 +463,7 @@ class GoogleStandin:
             if cancelled and not show_deleted:
                 continue
             if event.get("recurrence") or self.times.overlaps(event, lo, hi):
-                found.append(copy.deepcopy(event))
+                found.append(event)
         if _one(query, "orderBy") == "startTime":
             found.sort(key=lambda e: (self.times.bounds(e)[0], e["id"]))
         return found
@@ -497,7 +497,7 @@ class GoogleStandin:
             ):
                 found.extend(self.times.expand_overlapping(event, calendar.events, None, None))
             else:
-                found.append(copy.deepcopy(event))
+                found.append(event)
         return found
 
     def _page(self, items: list[Json], query: dict[str, list[str]], extra: Json) -> Json:
@@ -516,14 +516,15 @@ class GoogleStandin:
             "timeZone": str(self.timezone),
             "accessRole": "owner",
             "defaultReminders": [{"method": "popup", "minutes": 10}],
-            "items": items[offset : offset + size],
+            "items": copy.deepcopy(items[offset : offset + size]),
             **extra,
         }
         if offset + size < len(items):
             page["nextPageToken"] = f"page{offset + size}"
         else:
             page["nextSyncToken"] = f"sync{self._counter}"
-        return page
+        fields = _one(query, "fields")
+        return partial(page, parse_fields(fields)) if fields else page
 
     def _list(self, calendar_id: str, query: dict[str, list[str]]) -> Json:
         token = _one(query, "syncToken")

@@ -289,3 +289,25 @@ def test_discovery_document_points_at_the_standin(standin: GoogleStandin) -> Non
     )
     standin.add_event("primary", {"id": "event01", "start": BERLIN_10, "end": BERLIN_11})
     assert [i["id"] for i in service.events().list(calendarId="primary").execute()["items"]] == ["event01"]
+
+
+def test_a_listing_keeps_only_the_fields_asked_for(standin: GoogleStandin) -> None:
+    """``fields`` partial responses, as a change check asks for them: ids, etags and status only."""
+    for number in range(3):
+        standin.add_event(
+            "primary",
+            {
+                "id": f"event{number}",
+                "summary": "Lunch",
+                "start": {"dateTime": "2030-01-01T12:00:00Z"},
+                "end": {"dateTime": "2030-01-01T13:00:00Z"},
+            },
+        )
+    headers = {"authorization": f"Bearer {ACCESS_TOKEN}"}
+    path = "/calendar/v3/calendars/primary/events?maxResults=2&fields=items(id,etag),nextPageToken"
+    status, page = standin.handle("GET", path, headers, b"")
+    assert status == 200
+    assert set(page) == {"items", "nextPageToken"}
+    assert [set(item) for item in page["items"]] == [{"id", "etag"}, {"id", "etag"}]
+    status, last = standin.handle("GET", f"{path}&pageToken={page['nextPageToken']}", headers, b"")
+    assert status == 200 and set(last) == {"items"} and last["items"][0]["id"] == "event2"
