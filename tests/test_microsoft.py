@@ -296,3 +296,19 @@ def test_events_cancelled_and_moved_occurrences(harness: OutlookHarness, graph: 
     third = harness.backend.find("weekly@example.com", occurrences[2].recurrence_id, TZ)
     assert third is not None and third.start == occurrences[2].start
     assert third.start + timedelta(hours=1) == third.end
+
+
+def test_a_batch_names_next_links_below_the_endpoint(harness: OutlookHarness, graph: GraphStandin) -> None:
+    from followup_cal.backends.microsoft_http import GraphRequest
+
+    harness.add_user_event("i@example.com", "Interview", datetime(2030, 3, 12, 10, tzinfo=TZ), None)
+    transport = harness.backend.http
+    query = "startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-01T00:00:00Z&$top=1"
+    requests = [
+        GraphRequest("GET", f"{graph.api_endpoint}me/calendar/calendarView?{query}"),
+        GraphRequest("GET", "me/calendar"),
+    ]
+    answers = transport.send_all(requests)
+    assert [a.status for a in answers] == [200, 200]
+    assert answers[0].body["value"][0]["subject"] == "Interview"
+    assert graph.requests_to("POST", "$batch")

@@ -121,6 +121,10 @@ class GraphTransport:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.endpoint + path.lstrip("/")
 
+    def _relative(self, path: str) -> str:
+        """A path below the endpoint, as a batch's sub-request names it (a next link is a whole URL)."""
+        return path[len(self.endpoint) :] if path.startswith(self.endpoint) else path
+
     def owns(self, url: str) -> bool:
         """Whether ``url`` (a next or delta link) points at this endpoint, so the token may go there."""
         return url.startswith(self.endpoint)
@@ -225,7 +229,7 @@ class GraphTransport:
                 {
                     "id": str(number),
                     "method": request.method,
-                    "url": "/" + request.path.lstrip("/"),
+                    "url": "/" + self._relative(request.path).lstrip("/"),
                     **({"headers": request.headers} if request.headers else {}),
                     **({"body": request.body} if request.body is not None else {}),
                 }
