@@ -302,6 +302,22 @@ def test_status_in_a_pipe_is_a_plain_table(tmp_path: Path) -> None:
     )
 
 
+def test_status_says_why_a_stated_decision_date_was_not_used(tmp_path: Path) -> None:
+    folder = screens(tmp_path)
+    event = folder / "screen-0.ics"
+    event.write_text(
+        event.read_text().replace(
+            "DESCRIPTION:They will decide within two weeks.",
+            "DESCRIPTION:Sam said we'd hear back by Friday\\, Jo said on June 21.",
+        )
+    )
+    result = run("--config", str(write_config(tmp_path, folder)), "status")
+    assert result.returncode == 0, result.stderr
+    row = result.stdout.splitlines()[1]
+    assert "5 days after thank-you (the notes give two decision dates:" in row
+    assert '"hear back by Friday" and "hear back by Friday, Jo said on June 21")' in row
+
+
 def test_status_on_a_terminal_draws_a_rich_table(tmp_path: Path) -> None:
     config = write_config(tmp_path, screens(tmp_path))
     drawn = run_on_terminal("--config", str(config), "status")
