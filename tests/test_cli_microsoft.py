@@ -211,6 +211,19 @@ def test_auth_microsoft_needs_a_client_id(tmp_path: Path, monkeypatch: pytest.Mo
     )
 
 
+def test_a_client_id_that_is_not_one_is_refused_before_signing_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOLLOWUP_CAL_CONFIG", str(tmp_path / "none.toml"))
+    for command in (["auth", "microsoft"], ["init", "--type", "microsoft"]):
+        code, _, stderr = invoke(*command, "--client-id", "my-secret-app", "--device-code")
+        assert code == 2
+        assert stderr.startswith(
+            "followup-cal: --client-id 'my-secret-app': expected the Application (client) ID of your app "
+            "registration, a GUID"
+        )
+
+
 NO_MSAL_CHECK = """
 import sys
 from pathlib import Path

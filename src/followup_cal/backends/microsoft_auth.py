@@ -12,6 +12,7 @@ msal is imported inside the functions, so importing this module (the CLI does) l
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,18 @@ def authority_for(tenant: str | None = None, authority: str | None = None) -> st
             f"--tenant {tenant!r}: expected common, consumers, organizations, a tenant id or a domain"
         )
     return f"{LOGIN_HOST}/{tenant}"
+
+
+def check_client_id(client_id: str) -> str:
+    """``client_id`` when it has the shape of an Application (client) ID (a GUID), else a UsageError
+    before any browser opens (the config would refuse it anyway)."""
+    client_id = client_id.strip()
+    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", client_id):
+        raise UsageError(
+            f"--client-id {client_id!r}: expected the Application (client) ID of your app registration, "
+            "a GUID such as 00000000-0000-0000-0000-000000000000 (its Overview page shows it)"
+        )
+    return client_id
 
 
 def revoked_message(calendar_name: str | None) -> str:

@@ -134,7 +134,12 @@ def save_microsoft_token(
     calendar_name: str | None,
     authority: str | None = None,
 ) -> None:
-    from followup_cal.backends.microsoft_auth import DEFAULT_AUTHORITY, authority_for, sign_in
+    from followup_cal.backends.microsoft_auth import (
+        DEFAULT_AUTHORITY,
+        authority_for,
+        check_client_id,
+        sign_in,
+    )
     from followup_cal.config.load import config_path, default_microsoft_token_file
     from followup_cal.errors import ConfigError, UsageError
 
@@ -163,6 +168,7 @@ def save_microsoft_token(
             "missing --client-id: the Application (client) ID of your app registration in the Azure portal "
             "(see the README's Microsoft section)"
         )
+    client_id = check_client_id(client_id)
     configured_authorities = sorted({str(cal.options.get("authority") or "") for cal in calendars} - {""})
     if authority is None:
         use_config = tenant is None and len(configured_authorities) == 1

@@ -28,6 +28,7 @@ def microsoft_setup(wizard: Wizard) -> Setup:
     from followup_cal.backends.microsoft_auth import (
         DEFAULT_AUTHORITY,
         authority_for,
+        check_client_id,
         load_token_source,
         sign_in,
     )
@@ -39,7 +40,9 @@ def microsoft_setup(wizard: Wizard) -> Setup:
     token_file = (o.token_file or default_microsoft_token_file()).expanduser().absolute()
     if not o.client_id and wizard.interactive:
         click.echo(f"followup-cal needs an app registration of your own: {PORTAL_HINT}.")
-    client_id = wizard.ask(o.client_id, "--client-id", f"Application (client) ID ({PORTAL_HINT})")
+    client_id = check_client_id(
+        wizard.ask(o.client_id, "--client-id", f"Application (client) ID ({PORTAL_HINT})")
+    )
     authority = authority_for(o.tenant, o.authority)
     if o.sign_in or not token_file.exists():
         device_code = o.device_code
