@@ -39,6 +39,7 @@ window_future_days = 120
 [detect]
 extra_keywords = ["coffee chat"]
 exclude = ["mock interview"]
+my_domains = ["Brightwave.io"]       # your employer's domains: interviews there are ones you give
 
 [calendars.work]                     # one table per calendar; the name is the user's
 type = "caldav"                      # caldav | google | ics | vdir
@@ -85,6 +86,7 @@ def test_design_example_parses_to_expected_values(tmp_path: Path) -> None:
     assert (rules.window_past_days, rules.window_future_days) == (30, 120)
     assert settings.detect.extra_keywords == ("coffee chat",)
     assert settings.detect.exclude == ("mock interview",)
+    assert settings.detect.my_domains == ("brightwave.io",)
 
     assert list(settings.calendars) == ["work", "followups", "gmail", "laptop"]
     work = settings.calendars["work"]
@@ -259,6 +261,10 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str, str]] = [
     ({"detect": {"extra_keywords": "coffee chat"}}, "detect.extra_keywords", "a list of non-empty strings"),
     ({"detect": {"exclude": ["ok", 3]}}, "detect.exclude", "a list of non-empty strings"),
     ({"detect": {"keywords": []}}, "detect.keywords", "unknown key"),
+    ({"detect": {"my_domains": "acme.com"}}, 'detect.my_domains = "acme.com"', "e-mail domains"),
+    ({"detect": {"my_domains": ["jane@acme.com"]}}, "detect.my_domains", '"jane@acme.com" is not one'),
+    ({"detect": {"my_domains": ["acme"]}}, "detect.my_domains", 'e.g. ["brightwave.io"]'),
+    ({"detect": {"my_domains": ["acme.com", 7]}}, "detect.my_domains", "e-mail domains"),
     ({"calendars": {"work": "caldav"}}, 'calendars.work = "caldav"', "a table"),
     ({"calendars": {"work": {"url": "https://x/"}}}, "calendars.work.type is missing", '"caldav", "google"'),
     ({"calendars": {"work": {"type": "caldva"}}}, 'calendars.work.type = "caldva"', 'did you mean "caldav"'),
@@ -538,3 +544,14 @@ def test_connections_must_be_a_small_positive_number(tmp_path: Path) -> None:
         '[calendars.work]\ntype = "caldav"\nurl = "https://dav.example.com/cal/"\nconnections = 1\n'
     )
     assert config.load_settings(path).calendars["work"].options["connections"] == 1
+
+
+def test_my_domains_default_to_the_work_addresses_of_me_and_can_be_turned_off() -> None:
+    from followup_cal.core.detect import my_domains
+
+    me = {"me": ["alice@gmail.com", "Alice@Brightwave.io", "a@yahoo.co.uk"]}
+    assert parse_settings(me, "c.toml").detect.my_domains is None
+    assert my_domains(parse_settings(me, "c.toml")) == {"brightwave.io"}
+    assert my_domains(parse_settings({**me, "detect": {"my_domains": []}}, "c.toml")) == set()
+    explicit = parse_settings({**me, "detect": {"my_domains": ["@acme.example"]}}, "c.toml")
+    assert my_domains(explicit) == {"acme.example"}

@@ -8,6 +8,7 @@ Values of keys that may hold secrets are never repeated in messages.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tomllib
@@ -40,7 +41,8 @@ _RULE_KEYS = (
     "window_past_days",
     "window_future_days",
 )
-_DETECT_KEYS = ("extra_keywords", "exclude")
+_DETECT_KEYS = ("extra_keywords", "exclude", "my_domains")
+_DOMAIN = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
 _COMMON_CALENDAR_KEYS = ("type", "reminders_to")
 _CALENDAR_KEYS = {
     "caldav": (
@@ -131,9 +133,28 @@ def parse_settings(data: dict[str, Any], source: str, *, base_dir: Path | None =
             reader.strings(detect_table.get("extra_keywords", MISSING), "detect", "extra_keywords")
         ),
         exclude=tuple(reader.strings(detect_table.get("exclude", MISSING), "detect", "exclude")),
+        my_domains=_my_domains(reader, detect_table.get("my_domains", MISSING)),
     )
     calendars = reader.calendars(reader.table(data, "calendars"))
     return Settings(timezone=timezone, me=me, rules=rules, detect=detect, calendars=calendars, source=source)
+
+
+def _my_domains(reader: _Reader, value: Any) -> tuple[str, ...] | None:
+    """``[detect] my_domains``: your employer's e-mail domains; None when absent (then ``me`` decides)."""
+    if value is MISSING:
+        return None
+    expected = (
+        'a list of your employer\'s e-mail domains (the part after "@"), e.g. ["brightwave.io"]; [] for none'
+    )
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise reader.fail(("detect", "my_domains"), value, expected)
+    domains = []
+    for item in value:
+        domain = item.strip().lower().removeprefix("@").rstrip(".")
+        if not _DOMAIN.fullmatch(domain):
+            raise reader.fail(("detect", "my_domains"), value, f"{expected} ({json.dumps(item)} is not one)")
+        domains.append(domain)
+    return tuple(domains)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from followup_cal.core.model import INTERVIEW_CATEGORY, Event, Status
+from followup_cal.core.evidence import (
+    COMPANY,
+    RECRUITER,
+    THRESHOLD,
+    Findings,
+    cancelled_prefix,
+    is_service,
+    link_findings,
+    notes_findings,
+    recruiting_person,
+    title_findings,
+)
+from followup_cal.core.model import INTERVIEW_CATEGORY, Attendee, Event, Status
 from followup_cal.core.settings import Settings
+from followup_cal.core.vocabulary import Vocabulary, vocabulary
 
 DEFAULT_KEYWORDS = (
     "interview",
@@ -82,9 +95,44 @@ FREE_MAIL_DOMAINS = frozenset(
         "hey.com",
         "qq.com",
         "163.com",
+        # Regional providers of the eight languages' countries.
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "sfr.fr",
+        "neuf.fr",
+        "laposte.net",
+        "arcor.de",
+        "online.de",
+        "telefonica.net",
+        "terra.com.br",
+        "uol.com.br",
+        "bol.com.br",
+        "ig.com.br",
+        "sapo.pt",
+        "libero.it",
+        "virgilio.it",
+        "alice.it",
+        "tiscali.it",
+        "tin.it",
+        "ziggo.nl",
+        "kpnmail.nl",
+        "xs4all.nl",
+        "planet.nl",
+        "home.nl",
+        "hetnet.nl",
+        "telenet.be",
+        "skynet.be",
+        "wp.pl",
+        "o2.pl",
+        "interia.pl",
+        "onet.pl",
+        "op.pl",
+        "gazeta.pl",
+        "tlen.pl",
     }
 )
-FREE_MAIL_PREFIXES = ("yahoo.", "ymail.", "gmx.")
+FREE_MAIL_PREFIXES = ("yahoo.", "ymail.", "gmx.", "hotmail.", "outlook.", "live.")
 # Calendars and rooms rather than people: Google's group and resource calendars.
 NON_PERSON_DOMAIN_SUFFIXES = ("calendar.google.com",)
 NON_PERSON_CUTYPES = frozenset({"ROOM", "RESOURCE"})
@@ -93,7 +141,10 @@ NON_PERSON_CUTYPES = frozenset({"ROOM", "RESOURCE"})
 @dataclass(frozen=True)
 class Detection:
     is_interview: bool
-    reason: str  # human-readable, shown by `sync --dry-run` and `status`
+    reason: str  # human-readable, shown by `sync --dry-run` and `status`: what decided
+    # All the evidence weighed, for `status`: what speaks for, and what against.
+    evidence_for: tuple[str, ...] = field(default=(), compare=False)
+    evidence_against: tuple[str, ...] = field(default=(), compare=False)
 
 
 @lru_cache(maxsize=256)
@@ -134,29 +185,114 @@ def _declined_by_me(event: Event, me: Sequence[str]) -> bool:
     return any(a.is_user(me) and a.partstat.upper() == "DECLINED" for a in event.attendees)
 
 
-def detect(event: Event, settings: Settings) -> Detection:
-    """Whether ``event`` is an interview, with the reason. The first matching rule gives the reason."""
+def my_domains(settings: Settings) -> frozenset[str]:
+    """The user's employer's domains: ``[detect] my_domains``, else those of the non-free-mail ``me``."""
+    if settings.detect.my_domains is not None:
+        return frozenset(domain.casefold().strip(".") for domain in settings.detect.my_domains)
+    domains = (_domain(address) for address in settings.me)
+    return frozenset(
+        d for d in domains if d and not is_free_mail(d) and not d.endswith(NON_PERSON_DOMAIN_SUFFIXES)
+    )
+
+
+def _at(domain: str | None, domains: frozenset[str]) -> bool:
+    return domain is not None and any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def _strong_negative(event: Event, settings: Settings) -> str | None:
+    """The first of the signals that say "not an interview" whatever else the event says."""
     if event.reminder is not None:
-        return Detection(False, "a followup-cal reminder")
+        return "a followup-cal reminder"
     for tag in OPT_OUT_TAGS:
         if has_tag(event.notes, tag):
-            return Detection(False, f"excluded: {tag} in notes")
+            return f"excluded: {tag} in notes"
     if event.status.upper() == Status.CANCELLED:
-        return Detection(False, "cancelled")
+        return "cancelled"
     if _declined_by_me(event, settings.me):
-        return Detection(False, "declined by you")
+        return "declined by you"
     excluded = _first_phrase(event.summary, (*DEFAULT_EXCLUDE, *settings.detect.exclude))
     if excluded is not None:
-        return Detection(False, f'excluded: "{excluded}"')
+        return f'excluded: "{excluded}"'
+    return None
 
-    keyword = _first_phrase(event.summary, (*DEFAULT_KEYWORDS, *settings.detect.extra_keywords))
-    if keyword is not None:
-        return Detection(True, f'title says "{keyword}"')
+
+def _people_findings(event: Event, settings: Settings, vocab: Vocabulary, findings: Findings) -> None:
+    """Recruiters, the company and the user's own employer among the organiser and the attendees."""
+    mine = my_domains(settings)
+    people = [p for p in (event.organizer, *event.attendees) if p is not None and p.email.strip()]
+    others = [
+        p
+        for p in people
+        if not p.is_user(settings.me)
+        and not (isinstance(p, Attendee) and p.cutype.upper() in NON_PERSON_CUTYPES)
+    ]
+    colleagues = [p for p in others if _at(_domain(p.email), mine)]
+    companies = []
+    for person in others:
+        domain = _organisation_domain(person.email)
+        if domain is None or _at(domain, mine) or is_service(domain):
+            continue
+        companies.append(domain)
+        recruiter = recruiting_person(person, vocab)
+        if recruiter is not None:
+            findings.add(RECRUITER, f"{_email(person.email)} is a recruiting contact")
+    if companies:
+        findings.add(COMPANY, f"with {companies[0]}, not your employer")
+    organizer = event.organizer
+    organised_by_colleague = organizer is not None and organizer in colleagues
+    if colleagues and (organised_by_colleague or not companies):
+        domain = _domain(colleagues[0].email) or ""
+        findings.giving.append(f"{_email(colleagues[0].email)} works at your employer ({domain})")
+    elif organizer is not None and organizer.is_user(settings.me) and others:
+        domain = _domain(organizer.email)
+        if _at(domain, mine):
+            # A job seeker is invited to interviews; one the user sends from work is work.
+            findings.giving.append(f"you invited the others from your work address ({domain})")
+
+
+def _decide(event: Event, settings: Settings) -> Detection:
+    vocab = vocabulary()
+    findings = Findings()
+    prefix = cancelled_prefix(event.summary, vocab)
+    title_findings(event.summary, vocab, findings, settings.detect.extra_keywords)
+    notes_findings(event.notes, vocab, findings)
+    link_findings(event, findings)
+    _people_findings(event, settings, vocab, findings)
+    score = findings.score
+    for_ = tuple(item.text for item in sorted(findings.evidence, key=lambda e: -e.weight) if item.weight > 0)
+    against = tuple(item.text for item in findings.evidence if item.weight < 0)
+    if prefix is not None:
+        return Detection(False, f'cancelled: title starts "{prefix}"', for_, (*against, "cancelled"))
+    if findings.vetoes:
+        return Detection(False, findings.vetoes[0], for_, (*against, *findings.vetoes))
+    if score >= THRESHOLD and findings.giving:
+        reason = f"an interview you give: {findings.giving[0]}"
+        return Detection(False, reason, for_, (*against, *findings.giving))
+    if score >= THRESHOLD:
+        return Detection(True, "; ".join(for_[:3]), for_, against)
+    if not for_:
+        return Detection(False, "no interview keyword", for_, (*against, *findings.giving))
+    return Detection(False, f"too little evidence ({'; '.join(for_)})", for_, (*against, *findings.giving))
+
+
+def detect(event: Event, settings: Settings) -> Detection:
+    """Whether ``event`` is one of the user's job interviews, with the reason that decided.
+
+    The user's signals decide first: reminders of its own, ``#not-interview``/``#no-followup``,
+    cancellation, declining and ``[detect] exclude`` against; ``#interview`` and the Interview category
+    for. Then the evidence of title, notes, links and people is weighed (see ``evidence``).
+    """
+    negative = _strong_negative(event, settings)
+    if negative is not None:
+        return Detection(False, negative, (), (negative,))
     if has_tag(event.notes, INTERVIEW_TAG):
-        return Detection(True, f"{INTERVIEW_TAG} in notes")
-    if event.tagged:
-        return Detection(True, f"category {INTERVIEW_CATEGORY}")
-    return Detection(False, "no interview keyword")
+        return Detection(True, f"{INTERVIEW_TAG} in notes", (f"{INTERVIEW_TAG} in notes",))
+    decided = _decide(event, settings)
+    if event.tagged and (event.issued is None or decided.is_interview or not decided.evidence_against):
+        # The user's category, or the tag an earlier sync wrote that nothing now speaks against.
+        reason = f"category {INTERVIEW_CATEGORY}"
+        return Detection(True, reason, (reason, *decided.evidence_for), decided.evidence_against)
+    return decided
 
 
 def outcome(event: Event) -> str | None:

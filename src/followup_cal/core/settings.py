@@ -27,6 +27,9 @@ class Rules:
 class DetectSettings:
     extra_keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # The user's employer's e-mail domains: interviews from there are ones the user gives.
+    # None: the domains of the user's non-free-mail `me` addresses (see detect.my_domains).
+    my_domains: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

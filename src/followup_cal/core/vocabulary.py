@@ -1,0 +1,234 @@
+"""The detection words of every language, read from ``data/languages/<code>.toml``, and how they match.
+
+Each file's ``[detect]`` table holds word lists by class (see ``en.toml``); all languages are merged, so
+an event need not be told its language, and a ninth language is one more file. Text and entries are
+folded alike (case, accents, ``ß``, ``ł``; punctuation to spaces) and matched as whole words. In an
+entry, a leading ``*`` lets it end a compound ("*interview": "Telefoninterview") and a trailing ``*``
+lets it take any ending ("rozmow*"); without one the last word may take a plural "s"/"es".
+
+The files are read on the first call of :func:`vocabulary`, never at import: a sync that finds nothing
+new, and ``--help``, never pay for them.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+LANGUAGE_FOLDER = "data/languages"
+# Classes of [detect] that are word lists (the rest are settings such as session_of).
+WORD_CLASSES = (
+    "interview",
+    "rounds",
+    "weak",
+    "recruiting",
+    "application",
+    "roles",
+    "unrelated",
+    "cancelled",
+)
+LEISURE = "leisure"  # a [detect] list that counts as a class of [detect.not_interview]
+
+_FOLD_TABLE = str.maketrans(
+    {"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "đ": "d", "ı": "i"}
+)
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def fold_keep(text: str) -> str:
+    """Lower case without accents, punctuation kept: "Annulé : Entretien" -> "annule : entretien"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Words only, lower case, without accents, one space apart: "Vorstellungs-Gespräch!" ->
+    "vorstellungs gesprach"."""
+    return " ".join(word for word in _NON_WORD.split(fold_keep(text)) if word)
+
+
+def entry_pattern(entry: str) -> str | None:
+    """The regular expression (over :func:`fold` text) of one word-list entry; None for an empty one."""
+    tokens = [token for token in entry.split() if token.strip("*")]
+    parts: list[str] = []
+    for index, token in enumerate(tokens):
+        words = fold(token.strip("*")).split()
+        if not words:
+            continue
+        body = r"\ ".join(re.escape(word) for word in words)
+        prefix = r"\w*" if token.startswith("*") else ""
+        if token.endswith("*"):
+            suffix = r"\w*"
+        elif index == len(tokens) - 1:
+            suffix = "(?:e?s)?"
+        else:
+            suffix = ""
+        parts.append(prefix + body + suffix)
+    if not parts:
+        return None
+    return r"(?<!\w)" + r"\ ".join(parts) + r"(?!\w)"
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    shown: str  # what a reason quotes: the entry, or the words matched for a compound entry
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+class Matcher:
+    """One class of entries, merged over all languages; finds them in folded text, longest first."""
+
+    def __init__(self, entries: list[str]) -> None:
+        compiled: dict[str, tuple[str, re.Pattern[str]]] = {}
+        for entry in entries:
+            pattern = entry_pattern(entry)
+            if pattern is not None and pattern not in compiled:
+                compiled[pattern] = (entry.strip(), re.compile(pattern))
+        # Longest first, so "interview loop" wins over "interview"; exact entries before compounds.
+        ordered = sorted(
+            compiled.values(), key=lambda item: (-len(item[0].strip("*")), "*" in item[0], item[0])
+        )
+        self._entries = tuple(ordered)
+        self._combined = (
+            re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in ordered)) if ordered else None
+        )
+
+    def __bool__(self) -> bool:
+        return self._combined is not None
+
+    def hits(self, folded: str) -> list[Hit]:
+        """Every non-overlapping match in ``folded`` (a :func:`fold` text), left to right."""
+        if self._combined is None:
+            return []
+        found = []
+        for match in self._combined.finditer(folded):
+            shown = match.group(0)
+            for entry, pattern in self._entries:
+                if pattern.match(folded, match.start()):
+                    shown = match.group(0) if "*" in entry else entry
+                    break
+            found.append(Hit(match.start(), match.end(), shown))
+        return found
+
+    def first(self, folded: str) -> Hit | None:
+        found = self.hits(folded)
+        return max(found, key=lambda hit: hit.length) if found else None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    languages: tuple[str, ...]
+    words: dict[str, Matcher]  # by class of WORD_CLASSES
+    against: dict[str, Matcher]  # the [detect.not_interview] classes, and "leisure"
+    cancelled_prefix: re.Pattern[str] | None  # over fold_keep(title)
+    session: re.Pattern[str] | None  # "session 2 of 4", over fold_keep(title)
+    numbered_round: re.Pattern[str] | None  # "round 2", "2nd round", "2. Runde", over fold_keep(title)
+    between: re.Pattern[str] | None  # "... between A and B", a booking page's title, over fold(title)
+
+
+def _strings(table: dict[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{where}: {key} must be a list of strings")
+    return value
+
+
+def _alternatives(entries: list[str]) -> str:
+    folded = sorted({fold(entry) for entry in entries if fold(entry)}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(word) for word in entry.split()) for entry in folded)
+
+
+def build(tables: dict[str, dict[str, Any]]) -> Vocabulary:
+    """A vocabulary from the ``[detect]`` tables of several languages (by language code)."""
+    merged: dict[str, list[str]] = {name: [] for name in WORD_CLASSES}
+    against: dict[str, list[str]] = {LEISURE: []}
+    session_words: list[str] = []
+    session_of: list[str] = []
+    numbered: list[str] = []
+    between: list[tuple[str, str]] = []
+    for code, table in tables.items():
+        where = f"{LANGUAGE_FOLDER}/{code}.toml [detect]"
+        for name in WORD_CLASSES:
+            merged[name].extend(_strings(table, name, where))
+        against[LEISURE].extend(_strings(table, LEISURE, where))
+        negative = table.get("not_interview", {})
+        if not isinstance(negative, dict):
+            raise ValueError(f"{where}: not_interview must be a table of word lists")
+        for name in negative:
+            against.setdefault(name, []).extend(_strings(negative, name, where + ".not_interview"))
+        session_words.extend(_strings(table, "session_words", where))
+        session_of.extend(_strings(table, "session_of", where))
+        numbered.extend(_strings(table, "numbered_rounds", where))
+        pair = _strings(table, "between", where)
+        if pair:
+            if len(pair) != 2:
+                raise ValueError(f'{where}: between must name two words, e.g. ["between", "and"]')
+            between.append((pair[0], pair[1]))
+    cancelled = _alternatives(merged["cancelled"])
+    words = _alternatives(session_words)
+    rounds = _alternatives(numbered)
+    of = "|".join(re.escape(fold_keep(word).strip()) for word in session_of if word.strip())
+    return Vocabulary(
+        languages=tuple(tables),
+        words={name: Matcher(entries) for name, entries in merged.items()},
+        against={name: Matcher(entries) for name, entries in against.items()},
+        cancelled_prefix=(
+            re.compile(rf"^\W*(?:{cancelled})(?:\s+[^\s:]+){{0,3}}?\s*[:\]\-–—]") if cancelled else None
+        ),
+        session=(
+            re.compile(
+                rf"(?<!\w)(?:{words})\s*#?\s*\d{{1,2}}\s*(?:{of})\s*\d{{1,2}}(?!\d)|\(\s*\d\s*/\s*\d\s*\)"
+            )
+            if words and of
+            else None
+        ),
+        numbered_round=(
+            re.compile(
+                rf"(?<!\w)(?:{rounds})\s*#?\s*\d{{1,2}}(?![\d:.])"
+                rf"|(?<!\w)\d{{1,2}}(?:st|nd|rd|th|e|er|eme|a|o|ª|º|\.)?\s*(?:{rounds})(?!\w)"
+            )
+            if rounds
+            else None
+        ),
+        between=(
+            re.compile(
+                "|".join(
+                    rf"(?<!\w){re.escape(fold(first))}\s\w+(?:\s\w+){{0,3}}\s{re.escape(fold(second))}\s\w+"
+                    for first, second in between
+                )
+            )
+            if between
+            else None
+        ),
+    )
+
+
+def language_tables() -> dict[str, dict[str, Any]]:
+    """The ``[detect]`` table of every language file shipped with the package, by language code."""
+    folder = resources.files("followup_cal").joinpath(LANGUAGE_FOLDER)
+    tables: dict[str, dict[str, Any]] = {}
+    # English first: where two languages share an entry, reasons quote it in English.
+    for item in sorted(folder.iterdir(), key=lambda entry: (entry.name != "en.toml", entry.name)):
+        if not item.name.endswith(".toml"):
+            continue
+        data = tomllib.loads(item.read_text(encoding="utf-8"))
+        table = data.get("detect", {})
+        if isinstance(table, dict):
+            tables[item.name.removesuffix(".toml")] = table
+    return tables
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """Every shipped language's words, read once per process."""
+    return build(language_tables())
