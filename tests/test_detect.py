@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followup_cal.core.detect import OUTCOME_TAGS, Detection, detect, organisation, outcome
+from followup_cal.core.detect import OUTCOME_TAGS, Detection, detect, detect_all, organisation, outcome
 from followup_cal.core.model import Attendee, Event, Kind, Person, ReminderMark
 from followup_cal.core.settings import DetectSettings, Settings
 
@@ -208,3 +208,109 @@ def test_all_day_event_is_detected_like_any_other() -> None:
         calendar="c", href="h", etag=None, uid="u", start=date(2026, 12, 1), summary="Onsite at Acme"
     )
     assert detect(event, SETTINGS) == Detection(True, 'title says "onsite"')
+
+
+def _session(title: str, hour: int, organizer: str = "alex.chen@northwind.example", day: int = 1) -> Event:
+    return Event(
+        calendar="work",
+        href=f"{title}.ics",
+        etag=None,
+        uid=f"{title}-{day}-{hour}",
+        start=datetime(2026, 12, day, hour, tzinfo=UTC),
+        end=datetime(2026, 12, day, hour + 1, tzinfo=UTC),
+        summary=title,
+        organizer=Person(organizer),
+        attendees=(Attendee(ME),),
+    )
+
+
+def test_a_loop_of_sessions_is_one_interview_day() -> None:
+    events = [
+        _session("Onsite interview – Northwind", 9, "recruiting@northwind.example"),
+        _session("Architecture deep dive", 10),  # says nothing alone, follows the interview
+        _session("Lunch with the team", 11, "grace@northwind.example"),  # and so on down the chain
+        _session("Architecture deep dive", 15, day=2),  # another day: alone
+        _session("Roadmap review", 12, "pat@globex.example"),  # another organisation
+        _session("Customer onsite", 12),  # the evidence speaks against it: never pulled in
+    ]
+    found = detect_all(events, SETTINGS)
+    assert [d.is_interview for d in found] == [True, True, True, False, False, False]
+    assert (
+        found[1].reason == 'one interview day with northwind.example: next to "Onsite interview – Northwind"'
+    )
+    assert found[2].reason.startswith("one interview day with northwind.example")
+    assert [d.is_interview for d in map(lambda e: detect(e, SETTINGS), events)][:3] == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("title", "notes", "organizer", "attendees", "expected"),
+    [
+        # Other languages and compounds, folded for case and accents.
+        ("TELEFONINTERVIEW – Hansewerk", "", None, (), True),
+        ("Entretien d'embauche", "", None, (), True),
+        ("rozmowa kwalifikacyjna", "", None, (), True),
+        ("Sollicitatiegesprekken Rabobank", "", None, (), True),
+        # A booking page's title says nothing; its notes do.
+        (
+            "30 Minute Meeting between Alex Kim and Alice Doe",
+            "Intro call about the Backend Engineer role",
+            "alex@copperleaf.example",
+            (),
+            True,
+        ),
+        # An invitation through an applicant-tracking system.
+        ("Video call", "https://app.greenhouse.io/interviews/1", None, (), True),
+        # Interviews the user gives at their employer (corp.example, from `me`).
+        (
+            "Interview: Sam Lee – Backend Engineer",
+            "",
+            "recruiting@corp.example",
+            (Attendee("sam@gmail.com"),),
+            False,
+        ),
+        ("Candidate: Sam Lee", "", None, (), False),
+        # Research, media, exit, hiring committee, prep; collisions; cancelled titles in other languages.
+        ("Customer interview – Acme", "", None, (), False),
+        ("Podcast interview", "", None, (), False),
+        ("Exit interview", "", None, (), False),
+        ("Interview feedback sync", "", None, (), False),
+        ("Webinar: How to ace your interview", "", None, (), False),
+        ("Phone screen repair", "", None, (), False),
+        ("Abgesagt: Vorstellungsgespräch", "", None, (), False),
+        ("Annulé : Entretien RH", "", None, (), False),
+        ("Odwołane: Rozmowa kwalifikacyjna", "", None, (), False),
+    ],
+)
+def test_evidence(
+    title: str, notes: str, organizer: str | None, attendees: tuple[Attendee, ...], expected: bool
+) -> None:
+    event = make_event(
+        title, notes=notes, organizer=Person(organizer) if organizer else None, attendees=attendees
+    )
+    found = detect(event, SETTINGS)
+    assert found.is_interview is expected, found
+    assert found.evidence_for or found.evidence_against or not expected
+
+
+def test_my_domains_setting_overrides_the_default() -> None:
+    event = make_event("Interview: Sam Lee", organizer=Person("recruiting@corp.example"))
+    assert detect(event, SETTINGS).is_interview is False  # corp.example is the user's, from `me`
+    elsewhere = Settings(timezone=ZoneInfo("UTC"), me=SETTINGS.me, detect=DetectSettings(my_domains=()))
+    assert detect(event, elsewhere).is_interview is True
+
+
+def test_language_data_is_read_once_and_only_when_needed() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, followup_cal.core.detect as d, followup_cal.core.vocabulary as v;"
+        "assert v.vocabulary.cache_info().currsize == 0;"
+        "from followup_cal.core.settings import Settings;"
+        "from zoneinfo import ZoneInfo;"
+        "from followup_cal.core.model import Event;"
+        "e = Event('c', 'h', None, 'u', __import__('datetime').date(2026, 1, 1), summary='Interview');"
+        "d.detect(e, Settings(ZoneInfo('UTC'))); d.detect(e, Settings(ZoneInfo('UTC')));"
+        "assert v.vocabulary.cache_info().misses == 1"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -373,6 +373,29 @@ def test_status_rows_come_from_the_analysis(tmp_path: Path) -> None:
     (row,) = interview_statuses(report.analyses, NOW, settings)
     assert (row.company, row.organisation, row.outcome) == ("Acme", "acme.example", None)
     assert [s.state for s in row.reminders] == [State.PLANNED, State.PLANNED]
+    # Why it counts, with all the evidence weighed (issue 11); the JSON carries both lists.
+    assert (
+        row.reason.startswith('title says "phone screen"')
+        and row.evidence_for[0] == row.reason.split("; ")[0]
+    )
+    document = render_json([row], NOW, settings)
+    assert document["interviews"][0]["evidence"] == {"for": list(row.evidence_for), "against": []}
+    jsonschema.validate(document, SCHEMA)
+
+
+def test_the_why_column_names_what_spoke_against_an_interview_kept() -> None:
+    row = sample_rows()[0]
+    kept = InterviewStatus(
+        calendar=row.calendar,
+        event=row.event,
+        reason="category Interview",
+        reminders=row.reminders,
+        check_in_reason="",
+        evidence_against=('prep, not a job interview: title says "webinar"',),
+    )
+    assert 'category Interview; against: prep, not a job interview: title says "webinar"' in render_text(
+        [kept], Settings(timezone=BERLIN), NOW
+    )
 
 
 # Progress on stderr, only on a terminal.

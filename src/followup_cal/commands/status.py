@@ -67,6 +67,8 @@ class InterviewStatus:
     organisation: str | None = None
     outcome: str | None = None
     active: bool = True  # False: cancelled, deleted or no longer an interview
+    evidence_for: tuple[str, ...] = ()  # all that speaks for an interview (see core.evidence)
+    evidence_against: tuple[str, ...] = ()
 
 
 def _start(existing: Event) -> datetime | None:
@@ -156,6 +158,8 @@ def _plan_row(plan: InterviewPlan, analysis: Analysis, settings: Settings, now: 
         company=text.company(event, settings.me),
         organisation=organisation(event, settings.me),
         outcome=outcome(event),
+        evidence_for=detection.evidence_for if detection else (),
+        evidence_against=detection.evidence_against if detection else (),
     )
 
 
@@ -171,6 +175,7 @@ def _gone_rows(analysis: Analysis, settings: Settings, now: datetime) -> list[In
         states = [withdrawn_state(kind, by_key.get((key, kind)), why, now) for kind in Kind]
         if event.issued is None and not any(states):
             continue  # never followed up: not part of the search
+        detection = analysis.detections.get(key)
         rows.append(
             InterviewStatus(
                 calendar=event.calendar,
@@ -182,6 +187,8 @@ def _gone_rows(analysis: Analysis, settings: Settings, now: datetime) -> list[In
                 organisation=organisation(event, settings.me),
                 outcome=outcome(event),
                 active=False,
+                evidence_for=detection.evidence_for if detection else (),
+                evidence_against=detection.evidence_against if detection else (),
             )
         )
     return rows
@@ -250,13 +257,21 @@ def table_rows(rows: Sequence[InterviewStatus], tz: ZoneInfo, now: datetime) -> 
             short_when(row.event.start, tz, now),
             row.company or "-",
             text.clean(row.event.summary, 32) or "-",
-            row.reason if row.active else f"not any more: {row.reason}",
+            _why(row),
             cell(row, Kind.THANK_YOU),
             cell(row, Kind.CHECK_IN),
             row.check_in_reason or "-",
         )
         for row in rows
     ]
+
+
+def _why(row: InterviewStatus) -> str:
+    """The WHY cell: what decided, and for an interview what spoke against it (if anything did)."""
+    if not row.active:
+        return f"not any more: {row.reason}"
+    against = [item for item in row.evidence_against if item not in row.reason]
+    return f"{row.reason}; against: {against[0]}" if against else row.reason
 
 
 def _footer(rows: Sequence[InterviewStatus], tz: ZoneInfo, now: datetime) -> str:
@@ -407,6 +422,7 @@ def render_json(
                 "organisation": row.organisation,
                 "outcome": row.outcome,
                 "active": row.active,
+                "evidence": {"for": list(row.evidence_for), "against": list(row.evidence_against)},
                 "interviewers": [
                     {"name": p.name, "email": p.email} for p in text.interviewers(row.event, me)
                 ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from followup_cal.core.evidence import (
@@ -23,7 +24,7 @@ from followup_cal.core.evidence import (
     recruiting_person,
     title_findings,
 )
-from followup_cal.core.model import INTERVIEW_CATEGORY, Attendee, Event, Status
+from followup_cal.core.model import INTERVIEW_CATEGORY, Attendee, Event, Status, end_of
 from followup_cal.core.settings import Settings
 from followup_cal.core.vocabulary import Vocabulary, vocabulary
 
@@ -293,6 +294,54 @@ def detect(event: Event, settings: Settings) -> Detection:
         reason = f"category {INTERVIEW_CATEGORY}"
         return Detection(True, reason, (reason, *decided.evidence_for), decided.evidence_against)
     return decided
+
+
+LOOP_GAP = timedelta(minutes=90)  # sessions of one interview day follow each other with short breaks
+
+
+def _span(event: Event) -> tuple[datetime, datetime] | None:
+    if not isinstance(event.start, datetime):
+        return None
+    end = end_of(event)
+    return event.start, end if isinstance(end, datetime) else event.start
+
+
+def detect_all(events: Sequence[Event], settings: Settings) -> list[Detection]:
+    """:func:`detect` for each event, then a loop of sessions is one interview day: an event that nothing
+    speaks against, with the same organisation as an interview, on the same day and at most
+    :data:`LOOP_GAP` before or after it (or after another session of the chain), is an interview too."""
+    found = [detect(event, settings) for event in events]
+    mine = my_domains(settings)
+    orgs = [organisation(event, settings.me) for event in events]
+    spans = [_span(event) for event in events]
+
+    def usable(index: int) -> bool:
+        org = orgs[index]
+        return org is not None and spans[index] is not None and not _at(org, mine) and not is_service(org)
+
+    changed = True
+    while changed:
+        changed = False
+        for index, detection in enumerate(found):
+            if detection.is_interview or detection.evidence_against or not usable(index):
+                continue
+            start, end = spans[index]  # type: ignore[misc]
+            local_day = start.astimezone(settings.timezone).date()
+            for other, other_detection in enumerate(found):
+                if other == index or not other_detection.is_interview or orgs[other] != orgs[index]:
+                    continue
+                span = spans[other]
+                if span is None or span[0].astimezone(settings.timezone).date() != local_day:
+                    continue
+                if span[0] - end <= LOOP_GAP and start - span[1] <= LOOP_GAP:
+                    title = events[other].summary.strip() or "an interview"
+                    reason = f'one interview day with {orgs[index]}: next to "{title}"'
+                    found[index] = Detection(
+                        True, reason, (reason, *detection.evidence_for), detection.evidence_against
+                    )
+                    changed = True
+                    break
+    return found
 
 
 def outcome(event: Event) -> str | None:

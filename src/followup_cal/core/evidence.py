@@ -189,6 +189,10 @@ def notes_findings(notes: str, vocab: Vocabulary, findings: Findings) -> None:
     hit = vocab.words["application"].first(folded)
     if hit is not None:
         findings.add(NOTES_APPLICATION, f'notes say "{hit.shown}"')
+    else:
+        job = _named_job(folded, vocab)
+        if job is not None:
+            findings.add(NOTES_APPLICATION, f'notes name a job ("{job}")')
     for name in ("research", "media", "exit"):
         matcher = vocab.against.get(name)
         for found in matcher.hits(folded) if matcher else []:
@@ -200,6 +204,17 @@ def notes_findings(notes: str, vocab: Vocabulary, findings: Findings) -> None:
     if found_hit is not None:
         findings.vetoes.append(f'notes are for an interviewer ("{found_hit.shown}"): an interview you give')
         findings.giving.append(f'notes say "{found_hit.shown}"')
+
+
+def _named_job(folded: str, vocab: Vocabulary) -> str | None:
+    """A role next to a word for a job: "the backend engineer role", "poste de developpeur"."""
+    positions = vocab.words["position"].hits(folded)
+    for role in vocab.words["roles"].hits(folded):
+        for position in positions:
+            if position.start == role.end + 1 or 0 < role.start - position.end <= 4:
+                start, end = min(role.start, position.start), max(role.end, position.end)
+                return folded[start:end]
+    return None
 
 
 def _platform(domain: str, table: dict[str, str]) -> str | None:

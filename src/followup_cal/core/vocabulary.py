@@ -29,6 +29,7 @@ WORD_CLASSES = (
     "recruiting",
     "application",
     "roles",
+    "position",
     "unrelated",
     "cancelled",
 )

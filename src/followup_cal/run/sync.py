@@ -103,7 +103,7 @@ def analyse(
     With a ``lookahead`` the calendars are read that much past the window's end, only to learn when the
     next event enters the window (``next_entry``); what lies there is otherwise left out.
     """
-    from followup_cal.core.detect import Detection, detect
+    from followup_cal.core.detect import Detection, detect, detect_all
     from followup_cal.core.plan import plan_interviews
     from followup_cal.core.reconcile import plan_clean, reconcile
     from followup_cal.core.unmarked import derived_uids, judge, looks_derived, marks_lost, recognise
@@ -133,20 +133,25 @@ def analyse(
         return analysis
     analysis.problems.extend(drop_duplicate_copies(listings, group.sources))
     interviews: list[Event] = []
-    for name in group.sources:
-        for event in listings[name].events:
-            if event.reminder is not None:
-                continue
-            analysis.events.append(event)
-            if looks_derived(event.uid):  # a reminder without marks whose interview is not in view
-                analysis.detections[event.source_key] = Detection(False, "a followup-cal reminder")
-                continue
-            detection = detect(event, settings)
-            analysis.detections[event.source_key] = detection
-            if detection.is_interview:
-                interviews.append(event)
-            else:
-                analysis.gone[event.source_key] = detection.reason
+    read = [event for name in group.sources for event in listings[name].events if event.reminder is None]
+    # A reminder without marks whose interview is not in view is no interview and no neighbour.
+    unmarked = [event for event in read if looks_derived(event.uid)]
+    judged = [event for event in read if not looks_derived(event.uid)]
+    # All at once: the sessions of one interview day are judged together.
+    found = dict(zip(map(id, judged), detect_all(judged, settings), strict=True))
+    for event in read:
+        analysis.events.append(event)
+        if event in unmarked:
+            analysis.detections[event.source_key] = Detection(False, "a followup-cal reminder")
+            continue
+        detection = found[id(event)]
+        analysis.detections[event.source_key] = detection
+        if detection.is_interview:
+            interviews.append(event)
+        else:
+            analysis.gone[event.source_key] = detection.reason
+            if detection.evidence_for:  # a near miss: say why it did not count (-v)
+                log.info("not an interview: %r: %s", event.summary[:80], detection.reason)
     for key in sorted(
         {r.reminder.source for r in analysis.reminders if r.reminder} - analysis.detections.keys()
     ):
@@ -228,6 +233,7 @@ def run(
                 if settled is not None:
                     result.problems.extend(settled.problems)
                     continue
+            from followup_cal.core.reconcile import Mark
             from followup_cal.run.guard import check_removals
             from followup_cal.run.writes import Replan, describe, execute
 
@@ -237,6 +243,9 @@ def run(
                 if dry_run:
                     for action in analysis.actions:
                         line = describe(action, settings, dry_run=True)
+                        if line and isinstance(action, Mark) and line.endswith(" as an interview"):
+                            found = analysis.detections.get(action.interview.source_key)
+                            line += f" ({found.reason})" if found else ""
                         if line:
                             report(f"{group.target}: {line}")
                     break
