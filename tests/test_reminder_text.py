@@ -155,3 +155,46 @@ def test_alarm_text_is_the_task_in_a_few_words() -> None:
     event = interview("Phone screen - Acme Corp", "jane@acme.example")
     assert text.alarm_text(Kind.THANK_YOU, event, ()) == "Thank-you notes due — Acme Corp"
     assert text.alarm_text(Kind.CHECK_IN, event, ()) == "Time to check in — Acme Corp"
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "expected"),
+    [
+        ("jane@acme.example", "Jane Doe", "Jane Doe"),  # the invitation's name
+        ("jane.doe@acme.example", "", "Jane Doe"),  # first.last@ as "First Last"
+        ("mei_lin@acme.example", "", "Mei Lin"),
+        ("jsmith@acme.example", "", ""),  # a bare local part is never a name
+        ("jsmith@acme.example", "jsmith", ""),  # not even when the invitation repeats it
+        ("talent@acme.example", "", ""),  # role mailboxes are never people
+        ("hr@acme.example", "Hr", ""),
+        ("recruiting.emea@acme.example", "", ""),
+        ("no-reply@acme.example", "", ""),
+        ("jobs@acme.example", "Acme Jobs", ""),
+        ("ta@acme.example", "Acme Talent Acquisition", ""),
+        ("bewerbung@acme.example", "", ""),
+        ("jane.doe@acme.example", "Jane Doe (Recruiter)", "Jane Doe (Recruiter)"),  # a person, titled
+        ("x17@acme.example", "Acme Talent Team", ""),
+    ],
+)
+def test_names_a_person_would_write(email: str, name: str, expected: str) -> None:
+    assert text.display_name(Person(email, name)) == expected
+
+
+def test_role_mailboxes_are_the_team_never_a_person() -> None:
+    event = interview(
+        "Onsite - Acme",
+        "talent@acme.example",
+        ("talent@acme.example", ""),
+        ("jane@acme.example", "Jane Doe"),
+        ("hr@acme.example", "Hr"),
+    )
+    assert text.summary(Kind.THANK_YOU, event, ()) == "Thank Jane & the Acme team — Acme onsite"
+    alone = interview("Phone screen", "talent@acme.example", ("jsmith@acme.example", ""))
+    assert text.summary(Kind.THANK_YOU, alone, ()) == "Thank the Acme team — Acme phone screen"
+    assert text.summary(Kind.CHECK_IN, interview("Interview", None, ("talent@x.example", "")), ()).startswith(
+        "Check in with X"
+    )
+    body = text.description(Kind.THANK_YOU, event, (), BERLIN)
+    assert "☐ talent@acme.example: mailto:talent@acme.example" in body
+    talent_link = next(line for line in body.splitlines() if line.startswith("☐ talent@"))
+    assert parse_qs(urlsplit(talent_link.split(": ", 1)[1]).query)["body"] == ["Hello,\n\n"]

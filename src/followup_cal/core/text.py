@@ -87,13 +87,119 @@ def interviewers(event: Event, me: Sequence[str]) -> list[Person]:
     return list(people.values())
 
 
+# Mailboxes of a team or a machine, in the eight languages: written to, never greeted as a person.
+_MAILBOX_WORDS = frozenset(
+    {
+        "hr",
+        "talent",
+        "talents",
+        "recruiting",
+        "recruiter",
+        "recruiters",
+        "recruitment",
+        "recruit",
+        "jobs",
+        "job",
+        "careers",
+        "career",
+        "people",
+        "hiring",
+        "noreply",
+        "donotreply",
+        "reply",
+        "notifications",
+        "notification",
+        "calendar",
+        "scheduling",
+        "scheduler",
+        "interviews",
+        "interview",
+        "team",
+        "info",
+        "contact",
+        "hello",
+        "office",
+        "admin",
+        "support",
+        "staffing",
+        "ta",
+        "talentacquisition",
+        "acquisition",
+        "sourcing",
+        "humanresources",
+        "personal",
+        "personalabteilung",
+        "bewerbung",
+        "bewerbungen",
+        "karriere",
+        "rh",
+        "rrhh",
+        "recrutement",
+        "emploi",
+        "carrieres",
+        "empleo",
+        "seleccion",
+        "reclutamiento",
+        "vagas",
+        "recrutamento",
+        "selecao",
+        "talentos",
+        "selezione",
+        "lavoro",
+        "carriere",
+        "werving",
+        "werkenbij",
+        "vacatures",
+        "sollicitatie",
+        "rekrutacja",
+        "kariera",
+        "praca",
+        "kadry",
+        "invites",
+        "events",
+        "mailer",
+        "postmaster",
+        "system",
+    }
+)
+_NAME_PART = re.compile(r"[^\W\d_]{2,}")
+
+
+def _local_words(person: Person) -> list[str]:
+    local = person.email.strip().removeprefix("mailto:").removeprefix("MAILTO:").partition("@")[0]
+    return [word for word in re.split(r"[._+\-]", local.casefold()) if word]
+
+
+def is_role_mailbox(person: Person) -> bool:
+    """A team's or a machine's address (talent@, recruiting@, no-reply@, "Acme Talent Team"): it is
+    written to, but never addressed as a person."""
+    words = _local_words(person)
+    if any(word in _MAILBOX_WORDS for word in words) or "".join(words) in _MAILBOX_WORDS:
+        return True
+    # "Acme Talent Team", "Recruiting" -- but "Jane Doe (Recruiter)" is Jane.
+    name = re.sub(r"\([^)]*\)", " ", person.name.casefold())
+    return any(word in _MAILBOX_WORDS for word in re.split(r"[\s,|\-–]+", name) if word)
+
+
+def display_name(person: Person) -> str:
+    """The name a person would write: the invitation's (CN), else "First Last" from first.last@;
+    "" for a role mailbox and for a bare local part ("jsmith@"), which is never shown as a name."""
+    if is_role_mailbox(person):
+        return ""
+    name = clean(person.name, 80)
+    local = person.email.strip().removeprefix("mailto:").partition("@")[0]
+    if name and "@" not in name and not (name.casefold() == local.casefold() and name.islower()):
+        return name
+    words = re.split(r"[._\-]", local)
+    if 2 <= len(words) <= 3 and all(_NAME_PART.fullmatch(word) for word in words):
+        return clean(" ".join(word[:1].upper() + word[1:].lower() for word in words), 80)
+    return ""
+
+
 def first_name(person: Person) -> str:
-    """What the user calls them: the first word of the name, else the address's first part ("jane.doe")."""
-    if person.name:
-        return clean(person.name.split()[0], 16)
-    local = person.email.split("@")[0].removeprefix("mailto:")
-    word = re.split(r"[._+\-]", local)[0] or local
-    return clean(word[:1].upper() + word[1:], 16)
+    """What the user calls them: the first word of their name; "" when there is no name to call them."""
+    name = display_name(person)
+    return clean(name.split()[0], 16) if name else ""
 
 
 def _squash(text: str) -> str:
@@ -178,9 +284,20 @@ def call_kind(event: Event) -> str:
     return "interview"
 
 
-def names_text(people: Sequence[Person], limit: int) -> str:
-    """ "Jane", "Jane & Raj", "Jane, Raj & Mei", or "Jane, Raj & 2 more" when the names do not fit."""
-    names = [first_name(p) for p in people]
+def team_text(company_name: str) -> str:
+    return f"the {company_name} team" if company_name else "the team"
+
+
+def names_text(people: Sequence[Person], limit: int, company_name: str = "") -> str:
+    """ "Jane", "Jane & Raj", "Jane, Raj & Mei", or "Jane, Raj & 2 more" when the names do not fit.
+
+    People without a name (role mailboxes, bare addresses) are "the Acme team", named once, last.
+    """
+    names = list(dict.fromkeys(name for p in people if (name := first_name(p))))
+    if len(names) < len(people):
+        team = team_text(company_name)
+        if not names or len(f"{' & '.join(names)} & {team}") <= limit or len(names) == 1:
+            names.append(team)
     if len(names) <= 2:
         text = " & ".join(names)
         return text if len(text) <= limit or len(names) == 1 else f"{names[0]} & 1 more"
@@ -215,19 +332,20 @@ def summary(kind: Kind, event: Event, me: Sequence[str], decision_stated: bool =
         tail = "decision due" if decision_stated else "any news?"
         if employer:
             return _fit([f"Check in with {employer} — {tail}", f"Check in with {employer}"])
-        if people:
-            return _fit([f"Check in with {first_name(people[0])} — {title}", f"Check in — {title}"])
+        named = [name for p in people if (name := first_name(p))]
+        if named:
+            return _fit([f"Check in with {named[0]} — {title}", f"Check in — {title}"])
         return _fit([f"Check in — {title}"])
     if not people:
         about = f"{employer} {call_kind(event)}" if employer else title
         return _fit([f"Send thank-you notes — {about}", f"Thank-you notes — {about}"])
-    names = names_text(people, 24)
+    names = names_text(people, 24, employer)
     if employer:
         return _fit(
             [
                 f"Thank {names} — {employer} {call_kind(event)}",
                 f"Thank {names} — {employer}",
-                f"Thank {names_text(people, 12)} — {employer}",
+                f"Thank {names_text(people, 12, employer)} — {employer}",
             ]
         )
     return _fit([f"Thank {names} — {title}", f"Thank {names_text(people, 12)} — {title}"])
@@ -246,7 +364,8 @@ def first_mailto(kind: Kind, event: Event, me: Sequence[str]) -> str:
 
 def mailto(person: Person, subject: str) -> str:
     """A ``mailto:`` link with the subject filled in and the greeting as the body's first line."""
-    body = f"Hi {first_name(person)},\n\n"
+    name = first_name(person)
+    body = f"Hi {name},\n\n" if name else "Hello,\n\n"
     address = quote(person.email, safe="@")
     return f"mailto:{address}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
@@ -257,7 +376,7 @@ MAX_PEOPLE_LINES = 25  # an all-hands invitation with 10,000 guests must not mak
 def _people_lines(people: list[Person], subject: str) -> list[str]:
     lines = []
     for person in people[:MAX_PEOPLE_LINES]:
-        label = person.name or person.email
+        label = display_name(person) or person.email
         lines.append(f"{CHECKBOX} {label}: {mailto(person, subject)}")
     if len(people) > MAX_PEOPLE_LINES:
         lines.append(f"   and {len(people) - MAX_PEOPLE_LINES} more: see the interview's guest list")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -33,12 +34,15 @@ WORD_CLASSES = (
     "unrelated",
     "cancelled",
 )
+AGAINST = "against:"  # the index's names of the not_interview classes
 LEISURE = "leisure"  # a [detect] list that counts as a class of [detect.not_interview]
 
 _FOLD_TABLE = str.maketrans(
     {"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "đ": "d", "ı": "i"}
 )
 _NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"\w+")
+_KEY = 3  # entries are found by the first letters of their first word
 
 
 def fold_keep(text: str) -> str:
@@ -86,40 +90,78 @@ class Hit:
         return self.end - self.start
 
 
-class Matcher:
-    """One class of entries, merged over all languages; finds them in folded text, longest first."""
+class Index:
+    """The entries of every class, merged over all languages, found in one pass over a folded text.
 
-    def __init__(self, entries: list[str]) -> None:
-        compiled: dict[str, tuple[str, re.Pattern[str]]] = {}
-        for entry in entries:
+    Entries are looked up by the first letters of the word a match would start with, so a text costs
+    a few dictionary look-ups per word; compound entries ("*interview") by a piece of their first word
+    found inside a word. Scans are cached: a title's segments are asked about by several classes.
+    """
+
+    def __init__(self, entries: list[tuple[str, str]]) -> None:
+        compiled: dict[tuple[str, str], tuple[str, str, re.Pattern[str]]] = {}
+        for name, entry in entries:
             pattern = entry_pattern(entry)
-            if pattern is not None and pattern not in compiled:
-                compiled[pattern] = (entry.strip(), re.compile(pattern))
-        # Longest first, so "interview loop" wins over "interview"; exact entries before compounds.
+            if pattern is not None and (name, pattern) not in compiled:
+                compiled[(name, pattern)] = (name, entry.strip(), re.compile(pattern))
+        # Where two entries match the same words, the longer (then the exact one) is quoted.
         ordered = sorted(
-            compiled.values(), key=lambda item: (-len(item[0].strip("*")), "*" in item[0], item[0])
+            compiled.values(), key=lambda item: (-len(item[1].strip("*")), "*" in item[1], item[1])
         )
-        self._entries = tuple(ordered)
-        self._combined = (
-            re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in ordered)) if ordered else None
-        )
+        self._by_start: dict[str, list[tuple[int, str, str, re.Pattern[str]]]] = {}
+        self._by_piece: dict[str, list[tuple[int, str, str, re.Pattern[str]]]] = {}
+        for rank, (name, entry, regex) in enumerate(ordered):
+            first = fold(entry.split()[0].strip("*"))[:_KEY]
+            table = self._by_piece if entry.startswith("*") else self._by_start
+            table.setdefault(first, []).append((rank, name, entry, regex))
+        self.names = frozenset(name for name, _ in entries)
+        self.scan: Callable[[str], dict[str, list[Hit]]] = lru_cache(maxsize=2048)(self._scan)
 
-    def __bool__(self) -> bool:
-        return self._combined is not None
+    def _candidates(self, folded: str) -> list[tuple[int, int, int, str, str]]:
+        found = []
+        for word in _WORD.finditer(folded):
+            position, text = word.start(), word.group(0)
+            for size in range(1, _KEY + 1):
+                for rank, name, entry, pattern in self._by_start.get(folded[position : position + size], ()):
+                    match = pattern.match(folded, position)
+                    if match:
+                        found.append((position, match.end(), rank, name, entry))
+            tried: set[int] = set()
+            for offset in range(len(text) - _KEY + 1):  # compound parts are at least _KEY letters
+                for rank, name, entry, pattern in self._by_piece.get(text[offset : offset + _KEY], ()):
+                    if rank in tried:
+                        continue
+                    tried.add(rank)
+                    match = pattern.match(folded, position)
+                    if match:
+                        found.append((position, match.end(), rank, name, entry))
+        return found
+
+    def _scan(self, folded: str) -> dict[str, list[Hit]]:
+        """Per class, the non-overlapping matches left to right, each the longest starting there."""
+        result: dict[str, list[Hit]] = {}
+        ends: dict[str, int] = {}
+        for start, stop, _rank, name, entry in sorted(
+            self._candidates(folded), key=lambda c: (c[0], -c[1], c[2])
+        ):
+            if start < ends.get(name, -1):
+                continue
+            shown = folded[start:stop] if "*" in entry else entry
+            result.setdefault(name, []).append(Hit(start, stop, shown))
+            ends[name] = stop
+        return result
+
+
+class Matcher:
+    """One class of an :class:`Index`."""
+
+    def __init__(self, index: Index, name: str) -> None:
+        self._index = index
+        self._name = name
 
     def hits(self, folded: str) -> list[Hit]:
-        """Every non-overlapping match in ``folded`` (a :func:`fold` text), left to right."""
-        if self._combined is None:
-            return []
-        found = []
-        for match in self._combined.finditer(folded):
-            shown = match.group(0)
-            for entry, pattern in self._entries:
-                if pattern.match(folded, match.start()):
-                    shown = match.group(0) if "*" in entry else entry
-                    break
-            found.append(Hit(match.start(), match.end(), shown))
-        return found
+        """Every non-overlapping match of the class in ``folded`` (a :func:`fold` text), left to right."""
+        return self._index.scan(folded).get(self._name, [])
 
     def first(self, folded: str) -> Hit | None:
         found = self.hits(folded)
@@ -175,14 +217,18 @@ def build(tables: dict[str, dict[str, Any]]) -> Vocabulary:
             if len(pair) != 2:
                 raise ValueError(f'{where}: between must name two words, e.g. ["between", "and"]')
             between.append((pair[0], pair[1]))
+    index = Index(
+        [(name, entry) for name, entries in merged.items() for entry in entries]
+        + [(AGAINST + name, entry) for name, entries in against.items() for entry in entries]
+    )
     cancelled = _alternatives(merged["cancelled"])
     words = _alternatives(session_words)
     rounds = _alternatives(numbered)
     of = "|".join(re.escape(fold_keep(word).strip()) for word in session_of if word.strip())
     return Vocabulary(
         languages=tuple(tables),
-        words={name: Matcher(entries) for name, entries in merged.items()},
-        against={name: Matcher(entries) for name, entries in against.items()},
+        words={name: Matcher(index, name) for name in merged},
+        against={name: Matcher(index, AGAINST + name) for name in against},
         cancelled_prefix=(
             re.compile(rf"^\W*(?:{cancelled})(?:\s+[^\s:]+){{0,3}}?\s*[:\]\-–—]") if cancelled else None
         ),
