@@ -259,6 +259,8 @@ def _decide(event: Event, settings: Settings) -> Detection:
     notes_findings(event.notes, vocab, findings)
     link_findings(event, findings)
     _people_findings(event, settings, vocab, findings)
+    if findings.title_role and findings.score > 0:
+        findings.add(findings.title_role, "title names a role")
     score = findings.score
     for_ = tuple(item.text for item in sorted(findings.evidence, key=lambda e: -e.weight) if item.weight > 0)
     against = tuple(item.text for item in findings.evidence if item.weight < 0)

@@ -97,6 +97,7 @@ class Findings:
     evidence: list[Evidence] = field(default_factory=list)
     vetoes: list[str] = field(default_factory=list)
     giving: list[str] = field(default_factory=list)  # signs the user gives the interview
+    title_role: int = 0  # the title names a role: counts once something else speaks for an interview
 
     @property
     def score(self) -> int:
@@ -108,9 +109,16 @@ class Findings:
 
 
 def _adjacent(hit: Hit, others: Sequence[Hit], folded: str) -> Hit | None:
-    """The hit of ``others`` that is the word right before or right after ``hit``, if any."""
+    """The hit of ``others`` right before or right after ``hit``, or with at most two short words
+    between ("entretien du jardin", "screen of the phone"), if any."""
     for other in others:
-        if other.end + 1 == hit.start or hit.end + 1 == other.start:
+        if other.start >= hit.end:
+            between = folded[hit.end : other.start].split()
+        elif other.end <= hit.start:
+            between = folded[other.end : hit.start].split()
+        else:
+            continue
+        if len(between) <= 2 and all(len(word) <= 3 for word in between):
             return other
     return None
 
@@ -124,6 +132,7 @@ def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keyw
     keep = fold_keep(title)
     best: tuple[int, str] | None = None
     roles = 0
+    recruiters: list[str] = []
     for segment in (fold(part) for part in _SEPARATORS.split(keep)):
         if not segment:
             continue
@@ -152,6 +161,17 @@ def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keyw
                     findings.giving.append(f'title says "{hit.shown}"')
         if any(not any(_overlaps(role, p) for _, p in positives) for role in role_hits):
             roles = ROLE
+        recruiters += [
+            hit.shown
+            for hit in vocab.words["recruiting"].hits(segment)
+            if not any(_overlaps(hit, p) for _, p in positives)
+        ]
+    if recruiters and not findings.vetoes:
+        findings.add(RECRUITER, f'title names a recruiter ("{recruiters[0]}")')
+    job = _named_job(fold(title), vocab)
+    if job is not None:
+        findings.add(ROLE, f'title names a job ("{job}")')
+        roles = 0
     for keyword in extra_keywords:
         words = fold(keyword)
         if words and re.search(rf"(?<!\w){re.escape(words)}s?(?!\w)", fold(title)):
@@ -163,8 +183,7 @@ def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keyw
         findings.add(3, f'title names a round ("{found.group(0).strip()}")')
     if vocab.session is not None and (found := vocab.session.search(keep)):
         findings.add(SESSION, f'one session of a loop ("{found.group(0).strip()}")')
-    if roles and findings.score > 0:
-        findings.add(roles, "title names a role")
+    findings.title_role = roles
     if vocab.between is not None and vocab.between.search(fold(title)):
         findings.add(BOOKING, 'a booking page\'s title ("… between … and …")')
 
@@ -183,7 +202,7 @@ def notes_findings(notes: str, vocab: Vocabulary, findings: Findings) -> None:
     folded = fold(notes[:20000])
     if not folded:
         return
-    hit = vocab.words["interview"].first(folded)
+    hit = vocab.words["interview"].first(folded) or vocab.words["rounds"].first(folded)
     if hit is not None:
         findings.add(NOTES_INTERVIEW, f'notes say "{hit.shown}"')
     hit = vocab.words["application"].first(folded)
