@@ -291,8 +291,9 @@ def detect(event: Event, settings: Settings) -> Detection:
     if has_tag(event.notes, INTERVIEW_TAG):
         return Detection(True, f"{INTERVIEW_TAG} in notes", (f"{INTERVIEW_TAG} in notes",))
     decided = _decide(event, settings)
-    if event.tagged and (event.issued is None or decided.is_interview or not decided.evidence_against):
-        # The user's category, or the tag an earlier sync wrote that nothing now speaks against.
+    if event.tagged:
+        # The user's category decides. (Once tagged, followup-cal's own tag looks the same: an event it
+        # tagged stays an interview until the user removes the category or opts out.)
         reason = f"category {INTERVIEW_CATEGORY}"
         return Detection(True, reason, (reason, *decided.evidence_for), decided.evidence_against)
     return decided
