@@ -217,7 +217,9 @@ def _strong_negative(event: Event, settings: Settings) -> str | None:
     return None
 
 
-def _people_findings(event: Event, settings: Settings, vocab: Vocabulary, findings: Findings) -> None:
+def _people_findings(
+    event: Event, settings: Settings, vocab: Vocabulary, findings: Findings, *, supporting: bool
+) -> None:
     """Recruiters, the company and the user's own employer among the organiser and the attendees."""
     mine = my_domains(settings)
     people = [p for p in (event.organizer, *event.attendees) if p is not None and p.email.strip()]
@@ -235,9 +237,9 @@ def _people_findings(event: Event, settings: Settings, vocab: Vocabulary, findin
             continue
         companies.append(domain)
         recruiter = recruiting_person(person, vocab)
-        if recruiter is not None:
+        if recruiter is not None and supporting:
             findings.add(RECRUITER, f"{_email(person.email)} is a recruiting contact")
-    if companies:
+    if companies and supporting:
         findings.add(COMPANY, f"with {companies[0]}, not your employer")
     organizer = event.organizer
     organised_by_colleague = organizer is not None and organizer in colleagues
@@ -258,7 +260,8 @@ def _decide(event: Event, settings: Settings) -> Detection:
     title_findings(event.summary, vocab, findings, settings.detect.extra_keywords)
     notes_findings(event.notes, vocab, findings)
     link_findings(event, findings)
-    _people_findings(event, settings, vocab, findings)
+    # Who sent it supports what the event says; alone ("Lunch with Sam" from hr@) it decides nothing.
+    _people_findings(event, settings, vocab, findings, supporting=findings.score > 0)
     if findings.title_role and findings.score > 0:
         findings.add(findings.title_role, "title names a role")
     score = findings.score
@@ -310,9 +313,10 @@ def _span(event: Event) -> tuple[datetime, datetime] | None:
 
 
 def detect_all(events: Sequence[Event], settings: Settings) -> list[Detection]:
-    """:func:`detect` for each event, then a loop of sessions is one interview day: an event that nothing
-    speaks against, with the same organisation as an interview, on the same day and at most
-    :data:`LOOP_GAP` before or after it (or after another session of the chain), is an interview too."""
+    """:func:`detect` for each event, then a loop of sessions is one interview day: an event with some
+    evidence for and none against, with the same organisation as an interview, on the same day and at
+    most :data:`LOOP_GAP` before or after it (or after another session of the chain), is an interview
+    too."""
     found = [detect(event, settings) for event in events]
     mine = my_domains(settings)
     orgs = [organisation(event, settings.me) for event in events]
@@ -328,6 +332,8 @@ def detect_all(events: Sequence[Event], settings: Settings) -> list[Detection]:
         for index, detection in enumerate(found):
             if detection.is_interview or detection.evidence_against or not usable(index):
                 continue
+            if not detection.evidence_for:
+                continue  # "Lunch with Sam" next to a phone screen says nothing of itself
             start, end = spans[index]  # type: ignore[misc]
             local_day = start.astimezone(settings.timezone).date()
             for other, other_detection in enumerate(found):

@@ -133,6 +133,7 @@ def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keyw
     best: tuple[int, str] | None = None
     roles = 0
     recruiters: list[str] = []
+    applications: list[str] = []
     for segment in (fold(part) for part in _SEPARATORS.split(keep)):
         if not segment:
             continue
@@ -159,15 +160,24 @@ def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keyw
                 findings.vetoes.append(f'{label}, not a job interview: title says "{hit.shown}"')
                 if name == "giving":
                     findings.giving.append(f'title says "{hit.shown}"')
-        if any(not any(_overlaps(role, p) for _, p in positives) for role in role_hits):
-            roles = ROLE
-        recruiters += [
-            hit.shown
+        named = [
+            hit
             for hit in vocab.words["recruiting"].hits(segment)
             if not any(_overlaps(hit, p) for _, p in positives)
         ]
+        recruiters += [hit.shown for hit in named]
+        applications += [
+            hit.shown
+            for hit in vocab.words["application"].hits(segment)
+            if not any(_overlaps(hit, p) for _, p in positives)
+        ]
+        taken = [p for _, p in positives] + named  # "recruiter" is a recruiter here, not also a role
+        if any(not any(_overlaps(role, p) for p in taken) for role in role_hits):
+            roles = ROLE
     if recruiters and not findings.vetoes:
         findings.add(RECRUITER, f'title names a recruiter ("{recruiters[0]}")')
+    if applications and not findings.vetoes:
+        findings.add(RECRUITER, f'title says "{applications[0]}"')
     job = _named_job(fold(title), vocab)
     if job is not None:
         findings.add(ROLE, f'title names a job ("{job}")')
