@@ -135,16 +135,15 @@ def analyse(
     interviews: list[Event] = []
     read = [event for name in group.sources for event in listings[name].events if event.reminder is None]
     # A reminder without marks whose interview is not in view is no interview and no neighbour.
-    unmarked = [event for event in read if looks_derived(event.uid)]
     judged = [event for event in read if not looks_derived(event.uid)]
     # All at once: the sessions of one interview day are judged together.
-    found = dict(zip(map(id, judged), detect_all(judged, settings), strict=True))
+    detected = dict(zip(map(id, judged), detect_all(judged, settings), strict=True))
     for event in read:
         analysis.events.append(event)
-        if event in unmarked:
+        if id(event) not in detected:
             analysis.detections[event.source_key] = Detection(False, "a followup-cal reminder")
             continue
-        detection = found[id(event)]
+        detection = detected[id(event)]
         analysis.detections[event.source_key] = detection
         if detection.is_interview:
             interviews.append(event)
