@@ -130,6 +130,7 @@ def _overlaps(a: Hit, b: Hit) -> bool:
 def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keywords: Sequence[str]) -> None:
     """Evidence from the title, segment by segment ("Phone screen – Acme | Backend Engineer")."""
     keep = fold_keep(title)
+    everywhere = vocab.words["unrelated"].hits(fold(title))
     best: tuple[int, str] | None = None
     roles = 0
     recruiters: list[str] = []
@@ -144,7 +145,13 @@ def title_findings(title: str, vocab: Vocabulary, findings: Findings, extra_keyw
             positives.extend((weight, hit) for hit in vocab.words[name].hits(segment))
         for weight, hit in positives:
             context = _adjacent(hit, unrelated, segment)
+            if context is None and weight < THRESHOLD and everywhere:
+                # A weak word needs support: an unrelated word anywhere in the title cancels it.
+                context = everywhere[0]
             if context is not None:
+                if context in everywhere and context not in unrelated:
+                    findings.add(-weight, f'"{hit.shown}" next to an unrelated word ("{context.shown}")')
+                    continue
                 start, end = min(hit.start, context.start), max(hit.end, context.end)
                 findings.add(-weight, f'"{hit.shown}" in an unrelated phrase ("{segment[start:end]}")')
                 continue
