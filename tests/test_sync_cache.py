@@ -400,6 +400,7 @@ def test_the_fingerprint_covers_the_whole_program() -> None:
     }
     expected = {"core/text.py", "ical/read.py", "ical/checks.py", "backends/google_items.py"}
     expected.add("run/sync_state.py")
+    expected |= {f"data/languages/{code}.toml" for code in ("en", "de", "fr", "es", "pt", "it", "nl", "pl")}
     assert expected <= names
 
 

@@ -11,7 +11,7 @@ import contextlib
 import functools
 import html
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -306,7 +306,3 @@ def _html_to_text(text: str) -> str:
     text = re.sub(r"<br\s*/?>|</p>|</div>|</li>", "\n", text, flags=re.IGNORECASE)
     text = re.sub(r"<(head|style|script)\b.*?</\1>", "", text, flags=re.IGNORECASE | re.DOTALL)
     return html.unescape(re.sub(r"<[^>]+>", "", text)).strip("\n")
-
-
-def day_of(moment: Moment) -> date:
-    return moment if not isinstance(moment, datetime) else moment.date()

@@ -56,11 +56,15 @@ class SettledGroup:
         return self.fingerprint == fingerprint and self.checked_at <= now < self.stable_until
 
 
+PROGRAM_FILE_PATTERNS = ("*.py", "*.toml")  # the code and the data that decides (the language word lists)
+
+
 def program_files() -> list[Path]:
-    """Every source file of the program. A change to any of them (a new reminder wording, how a backend
-    reads marks, an installed update that kept the version number) must not hide behind a settled
-    state; hashing them all (some 250 KB) takes a few milliseconds."""
-    return sorted(Path(__file__).parent.parent.rglob("*.py"))
+    """Every source and data file that decides what a sync writes. A change to any of them (a new reminder
+    wording, a word added to a language's list, how a backend reads marks, an installed update that kept
+    the version number) must not hide behind a settled state; hashing them all takes a few milliseconds."""
+    package = Path(__file__).parent.parent
+    return sorted(path for pattern in PROGRAM_FILE_PATTERNS for path in package.rglob(pattern))
 
 
 def _program_digest() -> str:
