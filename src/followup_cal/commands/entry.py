@@ -91,7 +91,9 @@ def _all_settled(config: str | None) -> bool:
     for calendar in settings.calendars.values():
         if calendar.options.get("verify") is False:
             return False  # the full command line warns that TLS checks are off
-        if calendar.type == "google" and warn_if_readable_by_others(Path(calendar.options["token_file"])):
+        if calendar.type in ("google", "microsoft") and warn_if_readable_by_others(
+            Path(calendar.options["token_file"])
+        ):
             return False
     cache = SyncCache(cache_file(path))
     now = datetime.now(UTC)
