@@ -8,6 +8,7 @@ Hypothesis, that a calendar synced with the cache ends exactly like one synced w
 
 from __future__ import annotations
 
+import os
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -424,3 +425,19 @@ def test_a_new_process_learns_the_sync_token_with_its_first_look(
         assert world.lines == [] and proxy.log == ["PROPFIND", "REPORT"]
     finally:
         proxy.close()
+
+
+def test_an_edited_word_list_changes_the_program_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data files count by size and modification time (a no-op opens no word list): an edit shows."""
+    from followup_cal.run import sync_state
+
+    words = tmp_path / "en.toml"
+    words.write_text('[detect]\nstrong = ["interview"]\n', encoding="utf-8")
+    monkeypatch.setattr(sync_state, "program_files", lambda: [words])
+    before = sync_state._program_digest()
+    assert sync_state._program_digest() == before
+    words.write_text('[detect]\nstrong = ["interview", "screen"]\n', encoding="utf-8")
+    os.utime(words, ns=(words.stat().st_atime_ns, words.stat().st_mtime_ns + 1_000_000))
+    assert sync_state._program_digest() != before
