@@ -19,7 +19,8 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from backend_contract import TZ, WINDOW_END, WINDOW_START, BackendContract, listed, make_draft, only
-from followup_cal.backends.google import GoogleBackend, list_calendars
+from followup_cal.backends.google import GoogleBackend
+from followup_cal.backends.google_service import list_calendars
 from followup_cal.core.detect import detect
 from followup_cal.core.model import GOOGLE_ISSUED, GOOGLE_TAG, Kind, MarkUpdate
 from followup_cal.core.settings import Settings

@@ -31,7 +31,8 @@ from followup_cal.backends.google_items import (
 from followup_cal.errors import BackendError, FollowupCalError, NotFound, TransientError
 
 if TYPE_CHECKING:
-    from followup_cal.backends.google import ApiFailure, GoogleBackend
+    from followup_cal.backends.google import GoogleBackend
+    from followup_cal.backends.google_service import ApiFailure
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _outcome(
 ) -> tuple[BaseException | None, bool]:
     """What one call's answer means: (its failure or None, whether it failed transiently). What a call
     that is done left is recorded (``own_writes``)."""
-    from followup_cal.backends.google import ApiFailure, error_details, is_transient
+    from followup_cal.backends.google_service import ApiFailure, error_details, is_transient
 
     response, error = answer
     if error is None:
@@ -231,7 +232,7 @@ class _Batch:
 
 def _send(backend: GoogleBackend, parts: dict[int, _Part]) -> tuple[dict[int, tuple[Any, Any]], bool]:
     """Sends the parts as one batch; returns the answers and whether the batch had to be sent again."""
-    from followup_cal.backends.google import ApiFailure
+    from followup_cal.backends.google_service import ApiFailure
 
     retries_before = backend.retries
     retry = all(part.retry for part in parts.values())

@@ -58,7 +58,7 @@ def caldav_calendars(
 
 def google_calendars(credentials: Any, api_endpoint: str | None) -> list[CalendarAccess]:
     """Every calendar in the account's calendar list, with its access role."""
-    from followup_cal.backends.google import calendar_list
+    from followup_cal.backends.google_service import calendar_list
 
     found: list[CalendarAccess] = []
     for entry in calendar_list(credentials, api_endpoint, lambda request: _google_call(request.execute)):
