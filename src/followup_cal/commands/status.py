@@ -33,7 +33,7 @@ class State(StrEnum):
     DONE = "done"  # its time has passed
     EDITED = "edited"  # the user changed it: followup-cal leaves it alone
     DISMISSED = "dismissed"  # the user deleted it: it stays deleted
-    SUPERSEDED = "superseded"  # a later round with the same organisation replaced the check-in
+    SUPERSEDED = "superseded"  # a later round replaced the check-in; the day's last session, the thank-you
     ENDED = "ended"  # an outcome (#offer, #rejected, ...) ended the follow-ups
     SKIPPED = "skipped"  # its time had passed when the interview was found: never written
     WITHDRAWN = "withdrawn"  # the interview was cancelled, deleted or is no longer one
@@ -138,13 +138,15 @@ def _plan_row(plan: InterviewPlan, analysis: Analysis, settings: Settings, now: 
     states = tuple(
         reminder_state(
             kind,
-            planned=plan.thank_you if kind is Kind.THANK_YOU else plan.check_in,
-            suppressed=None if kind is Kind.THANK_YOU else plan.suppressed,
+            planned=plan.planned(kind),
+            suppressed=plan.not_planned_because(kind),
             issued=event.issued or frozenset(),
             existing=by_key.get((key, kind)),
             now=now,
             read_from=read_from,
-            summary=text.summary(kind, event, settings.me, decision_stated=decided),
+            summary=text.summary(
+                kind, event, settings.me, decided, plan.earlier_sessions if kind is Kind.THANK_YOU else ()
+            ),
         )
         for kind in Kind
     )

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from followup_cal.core.detect import organisation, outcome
+from followup_cal.core.evidence import is_service
 from followup_cal.core.holiday_calendar import is_holiday
-from followup_cal.core.model import Event, Moment, end_of
+from followup_cal.core.model import Event, Kind, Moment, end_of
 from followup_cal.core.settings import Rules, Settings
 from followup_cal.errors import ConfigError
 
@@ -34,6 +35,21 @@ class InterviewPlan:
     check_in_reason: str
     suppressed: str | None  # why there is no check-in, else None
     decision: StatedDecision | None = None  # the stated decision the check-in follows, if any
+    # The last session of an interview day: the day's earlier sessions, whose interviewers its thank-you
+    # lists too. An earlier session: why it has no thank-you of its own (``thank_you`` is then only the
+    # rule's time, from which its check-in is reckoned).
+    earlier_sessions: tuple[Event, ...] = ()
+    thank_you_joined: str | None = None
+
+    def planned(self, kind: Kind) -> datetime | None:
+        """When the reminder of ``kind`` should fall; None when it is not to be written."""
+        if kind is Kind.THANK_YOU:
+            return None if self.thank_you_joined else self.thank_you
+        return self.check_in
+
+    def not_planned_because(self, kind: Kind) -> str | None:
+        """Why the reminder of ``kind`` is not planned, else None."""
+        return self.thank_you_joined if kind is Kind.THANK_YOU else self.suppressed
 
 
 def _utc(moment: datetime) -> datetime:
@@ -192,6 +208,33 @@ def _superseding_round(
     return other, other_start
 
 
+def _interview_days(
+    interviews: Sequence[Event], orgs: Sequence[str | None], rules: Rules, tz: ZoneInfo
+) -> dict[int, tuple[int, list[int]]]:
+    """Interview days: sessions with one organisation on one local day. Maps the index of each session
+    that is part of a day to ``(index of the day's last session by end, indices of its earlier
+    sessions)``. Occurrences of the last session's own series stay apart, as does a scheduling
+    service's domain (it names no employer)."""
+    groups: dict[tuple[str, date], list[int]] = {}
+    for index, (event, org) in enumerate(zip(interviews, orgs, strict=True)):
+        if org is not None and not is_service(org):
+            day = interview_start(event, rules, tz).date()
+            groups.setdefault((org, day), []).append(index)
+
+    def by_end(index: int) -> tuple[datetime, datetime, str]:
+        event = interviews[index]
+        return _utc(interview_end(event, rules, tz)), _utc(interview_start(event, rules, tz)), event.uid
+
+    days: dict[int, tuple[int, list[int]]] = {}
+    for members in groups.values():
+        last = max(members, key=by_end)
+        earlier = sorted((i for i in members if interviews[i].uid != interviews[last].uid), key=by_end)
+        if earlier:
+            for index in (*earlier, last):
+                days[index] = (last, earlier)
+    return days
+
+
 def plan_interviews(interviews: Sequence[Event], settings: Settings) -> list[InterviewPlan]:
     """One plan per interview, in the order given. ``interviews`` are the detected interviews of all
     calendars together, so a later round in another calendar still supersedes an earlier one."""
@@ -199,8 +242,17 @@ def plan_interviews(interviews: Sequence[Event], settings: Settings) -> list[Int
     facts = [
         (event, interview_start(event, rules, tz), organisation(event, settings.me)) for event in interviews
     ]
+    days = _interview_days(interviews, [org for _, _, org in facts], rules, tz)
     plans = []
-    for event, start, org in facts:
+    for index, (event, start, org) in enumerate(facts):
+        earlier: tuple[Event, ...] = ()
+        joined: str | None = None
+        if index in days:
+            last, earlier_indices = days[index]
+            if index == last:
+                earlier = tuple(interviews[i] for i in earlier_indices)
+            else:
+                joined = f"with the last session of the day ({facts[last][1]:%H:%M})"
         thank_you = thank_you_time(event, rules, tz)
         check_in, reason, decision = check_in_time(event, thank_you, rules, tz)
         suppressed: str | None = None
@@ -211,6 +263,8 @@ def plan_interviews(interviews: Sequence[Event], settings: Settings) -> list[Int
             other, other_start = later
             title = other.summary.strip() or "another interview"
             suppressed = f'superseded by "{title}" on {other_start.date().isoformat()}'
+        elif joined is not None:  # a session that starts with the last one: one check-in for the day
+            suppressed = joined
         plans.append(
             InterviewPlan(
                 event=event,
@@ -219,6 +273,8 @@ def plan_interviews(interviews: Sequence[Event], settings: Settings) -> list[Int
                 check_in_reason=reason,
                 suppressed=suppressed,
                 decision=decision,
+                earlier_sessions=earlier,
+                thank_you_joined=joined,
             )
         )
     return plans

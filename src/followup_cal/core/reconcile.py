@@ -9,7 +9,8 @@ The rules (DESIGN.md, "The calendar is the single source of truth"):
   moved or a decision date was added), never removed, never recreated.
 - Nothing is first written in the past.
 - Future, unedited reminders of an interview that is cancelled, deleted, no longer an interview,
-  superseded or ended by an outcome are removed.
+  superseded or ended by an outcome are removed; so is the thank-you of an earlier session of an
+  interview day (the day's last session thanks everyone).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ Action = Create | Update | Delete | Mark
 def draft_reminder(plan: InterviewPlan, kind: Kind, start: datetime, settings: Settings) -> ReminderDraft:
     event = plan.event
     source = event.source_key
+    # A thank-you thanks everyone met that interview day; a check-in is about its own interview.
+    earlier = plan.earlier_sessions if kind is Kind.THANK_YOU else ()
     return ReminderDraft(
         uid=reminder_uid(source, kind),
         kind=kind,
@@ -65,12 +68,17 @@ def draft_reminder(plan: InterviewPlan, kind: Kind, start: datetime, settings: S
         parent_uid=event.uid,
         start=start,
         end=start + timedelta(minutes=settings.rules.reminder_minutes),
-        summary=text.summary(kind, event, settings.me, decision_stated=plan.decision is not None),
+        summary=text.summary(kind, event, settings.me, plan.decision is not None, earlier),
         description=text.description(
-            kind, event, settings.me, settings.timezone, plan.check_in_reason if kind is Kind.CHECK_IN else ""
+            kind,
+            event,
+            settings.me,
+            settings.timezone,
+            plan.check_in_reason if kind is Kind.CHECK_IN else "",
+            earlier,
         ),
         alarm_description=text.alarm_text(kind, event, settings.me),
-        url=text.first_mailto(kind, event, settings.me),
+        url=text.first_mailto(kind, event, settings.me, earlier),
     )
 
 
@@ -98,7 +106,7 @@ def _reconcile_kind(
 ) -> tuple[list[Action], bool]:
     """Actions for one kind of reminder of one interview, and whether the kind is (now) issued."""
     event = plan.event
-    planned = plan.thank_you if kind is Kind.THANK_YOU else plan.check_in
+    planned = plan.planned(kind)
     actions: list[Action] = []
     for duplicate in found[1:]:
         if not event_is_edited(duplicate):
@@ -117,7 +125,7 @@ def _reconcile_kind(
         return actions, True
     if planned is None:
         if _is_future(existing.start, now):
-            actions.append(Delete(existing, plan.suppressed or "no longer planned"))
+            actions.append(Delete(existing, plan.not_planned_because(kind) or "no longer planned"))
         return actions, True
     draft = draft_reminder(plan, kind, planned, settings)
     assert existing.reminder is not None

@@ -68,12 +68,15 @@ def clean(text: str, limit: int = 200) -> str:
     return single if len(single) <= limit else single[: limit - 1].rstrip() + "…"
 
 
-def interviewers(event: Event, me: Sequence[str]) -> list[Person]:
-    """The people to thank: attendees and the organiser, without the user, rooms and resources."""
+def interviewers(event: Event, me: Sequence[str], earlier: Sequence[Event] = ()) -> list[Person]:
+    """The people to thank: attendees and the organiser, without the user, rooms and resources.
+    ``earlier``: the earlier sessions of the same interview day, whose people come first."""
     people: dict[str, Person] = {}
-    candidates: list[Person] = list(event.attendees)
-    if event.organizer is not None:
-        candidates.insert(0, event.organizer)
+    candidates: list[Person] = []
+    for session in (*earlier, event):
+        if session.organizer is not None:
+            candidates.append(session.organizer)
+        candidates.extend(session.attendees)
     for person in candidates:
         address = person.email.strip().casefold()
         if not address or person.is_user(me) or _NOT_A_PERSON.match(address):
@@ -322,12 +325,15 @@ def when_text(moment: date | datetime, tz: ZoneInfo) -> str:
     return f"{moment:%a %d %b %Y}"
 
 
-def summary(kind: Kind, event: Event, me: Sequence[str], decision_stated: bool = False) -> str:
+def summary(
+    kind: Kind, event: Event, me: Sequence[str], decision_stated: bool = False, earlier: Sequence[Event] = ()
+) -> str:
     """The reminder's title, under :data:`SUMMARY_LIMIT` characters: who to thank or check in with,
-    and for which interview. ``decision_stated``: the check-in falls on a date the interviewer named."""
+    and for which interview. ``decision_stated``: the check-in falls on a date the interviewer named.
+    ``earlier``: the earlier sessions of its interview day, whose interviewers are thanked too."""
     employer = company(event, me)
     title = clean(event.summary, SUMMARY_TITLE_LIMIT) or "interview"
-    people = interviewers(event, me)
+    people = interviewers(event, me, earlier)
     if kind is Kind.CHECK_IN:
         tail = "decision due" if decision_stated else "any news?"
         if employer:
@@ -356,9 +362,9 @@ def mail_subject(kind: Kind) -> str:
     return "Thank you for the interview" if kind is Kind.THANK_YOU else "Following up on my interview"
 
 
-def first_mailto(kind: Kind, event: Event, me: Sequence[str]) -> str:
+def first_mailto(kind: Kind, event: Event, me: Sequence[str], earlier: Sequence[Event] = ()) -> str:
     """The reminder's URL: a one-tap e-mail to the first interviewer, or "" when there is none."""
-    people = interviewers(event, me)
+    people = interviewers(event, me, earlier)
     return mailto(people[0], mail_subject(kind)) if people else ""
 
 
@@ -383,15 +389,32 @@ def _people_lines(people: list[Person], subject: str) -> list[str]:
     return lines
 
 
-def description(kind: Kind, event: Event, me: Sequence[str], tz: ZoneInfo, check_in_reason: str = "") -> str:
-    """The reminder's notes: a checklist to work through, with one tap per interviewer to write to them."""
+def _day_text(sessions: Sequence[Event], tz: ZoneInfo) -> str:
+    """ "the 3 sessions of Mon 07 Dec 2026 (Session 1; Session 2; Session 3)" for an interview day."""
+    start = sessions[-1].start
+    day = start.astimezone(tz).date() if isinstance(start, datetime) else start
+    titles = clean("; ".join(clean(s.summary, 60) or "interview" for s in sessions), 240)
+    return f"the {len(sessions)} sessions of {day:%a %d %b %Y} ({titles})"
+
+
+def description(
+    kind: Kind,
+    event: Event,
+    me: Sequence[str],
+    tz: ZoneInfo,
+    check_in_reason: str = "",
+    earlier: Sequence[Event] = (),
+) -> str:
+    """The reminder's notes: a checklist to work through, with one tap per interviewer to write to them.
+    ``earlier``: the earlier sessions of its interview day, whose interviewers are listed too."""
     title = clean(event.summary, 120) or "your interview"
     when = when_text(event.start, tz)
-    people = interviewers(event, me)
+    people = interviewers(event, me, earlier)
     subject = mail_subject(kind)
+    about = _day_text((*earlier, event), tz) if earlier else f"{title} ({when})"
     if kind is Kind.THANK_YOU:
         lines = [
-            f"Thank-you notes for {title} ({when}). Send them within 24 hours:",
+            f"Thank-you notes for {about}. Send them within 24 hours:",
             *(
                 _people_lines(people, subject)
                 or [f"{CHECKBOX} Each interviewer (add their addresses to the event)"]
