@@ -99,6 +99,6 @@ def _batch_call(standin: GoogleStandin, payload: bytes) -> tuple[int, Any]:
 
 
 def _error(code: int, reason: str, message: str) -> Any:
-    from google_standin import ApiError
+    from google_standin_errors import ApiError
 
     return ApiError(code, reason, message)
