@@ -24,12 +24,13 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+from background_server import BackgroundServer
 from google_batch_endpoint import BATCH_PATH, RawAnswer, answer_batch
 from google_recurrence import EventTimes, Json, parse_moment
 from google_standin_errors import FAULT_REASONS, ApiError, Fault
@@ -62,7 +63,7 @@ class _Calendar:
     changed: dict[str, int] = field(default_factory=dict)  # id -> change counter of its last write
 
 
-class GoogleStandin(EventListing):
+class GoogleStandin(EventListing, BackgroundServer):
     """Start with ``with GoogleStandin() as standin:`` (or ``start()``/``stop()``)."""
 
     def __init__(self, *, owner: str = "me@example.com", timezone: str = "UTC") -> None:
@@ -81,30 +82,7 @@ class GoogleStandin(EventListing):
         self._faults: list[Fault] = []
         self._counter = 0
         self._sync_floor = 0  # sync tokens older than this answer 410
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.standin = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    # -- lifecycle and addresses --------------------------------------------------------------------
-
-    def start(self) -> GoogleStandin:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> GoogleStandin:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        BackgroundServer.__init__(self, _Handler)
 
     @property
     def api_endpoint(self) -> str:

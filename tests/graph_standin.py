@@ -21,10 +21,11 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from background_server import BackgroundServer
 from graph_odata import Shape, matches, one, prefer_header, time_range
 from graph_store import DEFAULT_CALENDAR, GraphError, GraphStore, Json
 
@@ -53,7 +54,7 @@ class LoggedRequest:
     status: int = 0
 
 
-class GraphStandin:
+class GraphStandin(BackgroundServer):
     """Start with ``with GraphStandin() as standin:`` (or ``start()``/``stop()``)."""
 
     def __init__(self, *, owner: str = "me@example.com") -> None:
@@ -67,28 +68,7 @@ class GraphStandin:
         self.master_categories_forbidden = False  # POST answers 403 (no MailboxSettings.ReadWrite)
         self._faults: list[Fault] = []
         self._delta_floor = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.standin = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    def start(self) -> GraphStandin:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> GraphStandin:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        BackgroundServer.__init__(self, _Handler)
 
     @property
     def api_endpoint(self) -> str:
