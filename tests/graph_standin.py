@@ -66,6 +66,7 @@ class GraphStandin(BackgroundServer):
         self.token_check: Callable[[str], bool] | None = None  # e.g. the identity stand-in's
         self.master_categories: list[Json] = []
         self.master_categories_forbidden = False  # POST answers 403 (no MailboxSettings.ReadWrite)
+        self.etags_in_write_answers = True  # False: creates and PATCHes answer without @odata.etag
         self._faults: list[Fault] = []
         self._delta_floor = 0
         BackgroundServer.__init__(self, _Handler)
@@ -262,7 +263,7 @@ class GraphStandin(BackgroundServer):
             if not isinstance(body, dict):
                 raise GraphError(400, "BadRequest", "Empty payload.")
             status, event = self.store.insert(calendar_id, body)
-            return status, shape.one(event)
+            return status, self._written(shape.one(event))
         if len(rest) == 3 and rest[0] == "events" and rest[2] == "instances" and method == "GET":
             master = self.store.get(calendar_id, rest[1])
             if master.get("type") != "seriesMaster":
@@ -279,13 +280,18 @@ class GraphStandin(BackgroundServer):
             return 200, shape.one(self.store.get(calendar_id, event_id))
         self._check_can_edit(calendar_id)
         if method == "PATCH":
-            return 200, shape.one(
-                self.store.patch(calendar_id, event_id, body or {}, headers.get("if-match"))
+            return 200, self._written(
+                shape.one(self.store.patch(calendar_id, event_id, body or {}, headers.get("if-match")))
             )
         if method == "DELETE":
             self.store.delete(calendar_id, event_id, headers.get("if-match"))
             return 204, None
         raise GraphError(405, "ErrorInvalidRequest", "Method not allowed.")
+
+    def _written(self, event: Json) -> Json:
+        if not self.etags_in_write_answers:
+            event.pop("@odata.etag", None)
+        return event
 
     def _check_can_edit(self, calendar_id: str) -> None:
         if not self.store.calendar(calendar_id).can_edit:

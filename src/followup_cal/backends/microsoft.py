@@ -7,7 +7,9 @@ reminder's: its derived UID, kept in a mark and sent as ``transactionId``), ``re
 gains the ``Interview`` category.
 
 Reads use the calendar view of the window (occurrences expanded, times in UTC, bodies as text, paged by
-``@odata.nextLink``); ``changes_since`` its delta (one request when nothing changed). Every create
+``@odata.nextLink``); ``changes_since`` its delta (one request when nothing changed), where
+``changes_besides`` lets pass the events that hold exactly the etag of this backend's own writes (every
+write is recorded at its one call site, under a lock, as writes run on several threads). Every create
 carries a ``transactionId`` and is preceded by a lookup of the reminder's source mark; updates and
 deletes carry ``If-Match`` with the event's ``@odata.etag``. Writes from several threads share ``$batch``
 requests (microsoft_http.py). No request names an attendee, so nobody is ever invited or notified.
@@ -22,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import ChangeCheck
+from followup_cal.backends.base import ChangeCheck, OwnWrites
 from followup_cal.backends.microsoft_http import BATCH_SIZE, GraphAnswer, GraphRequest, GraphTransport
 from followup_cal.backends.microsoft_items import (
     MASTER_CATEGORY_COLOUR,
@@ -33,6 +35,7 @@ from followup_cal.backends.microsoft_items import (
     expand_marks,
     graph_time,
     is_our_reminder,
+    is_own_write,
     item_to_event,
     looks_like_reminder_uid,
     mark_filter,
@@ -98,6 +101,8 @@ class MicrosoftBackend:
         self._series_uids: dict[str, str] = {}  # series master id -> its iCalUId
         self._category_checked = False
         self._lock = threading.Lock()
+        self._written: dict[str, str | None] = {}  # event id -> the etag our write left (None: deleted)
+        self._unknown_write = False  # a write answered without an etag
 
     @property
     def retries(self) -> int:
@@ -210,6 +215,28 @@ class MicrosoftBackend:
     def changes_since(self, token: str | None) -> ChangeCheck:
         """The calendar view's delta: with a token, one request (more pages only when much changed);
         without one, or with one Graph no longer takes, a new round that ends in a fresh token."""
+        return self._changes(token, {})
+
+    def changes_besides(self, token: str, ours: OwnWrites) -> ChangeCheck:
+        """``changes_since``, where an event that holds the etag of our own write, or the removal of an
+        event we deleted, does not count."""
+        return self._changes(token, ours)
+
+    def own_writes(self) -> OwnWrites | None:
+        with self._lock:
+            return None if self._unknown_write else dict(self._written)
+
+    def _record_write(self, event_id: str, item: Json | None) -> None:
+        """Remembers what a write left: the event it answered with (its etag), or None for a deletion."""
+        with self._lock:
+            if item is None:
+                self._written[event_id] = None
+            elif isinstance(item.get("@odata.etag"), str) and event_id:
+                self._written[event_id] = item["@odata.etag"]
+            else:
+                self._unknown_write = True
+
+    def _changes(self, token: str | None, ours: OwnWrites) -> ChangeCheck:
         today = datetime.now(UTC).date()
         if token is not None:
             made, _, link = token.partition("|")
@@ -218,19 +245,19 @@ class MicrosoftBackend:
             except ValueError:
                 fresh = False
             if fresh and self.http.owns(link):
-                result = self._delta_round(link, made)
+                result = self._delta_round(link, made, ours)
                 if result is not None:
                     return result
         start = datetime.combine(today - timedelta(days=DELTA_PAST_DAYS), datetime.min.time(), UTC)
         end = datetime.combine(today + timedelta(days=DELTA_FUTURE_DAYS), datetime.min.time(), UTC)
         query = {"startDateTime": graph_time(start) + "Z", "endDateTime": graph_time(end) + "Z"}
         first = f"{self.calendar_path}/calendarView/delta?{urlencode(query)}"
-        result = self._delta_round(first, today.isoformat())
+        result = self._delta_round(first, today.isoformat(), {})
         if result is None:
             raise BackendError(f"Calendar '{self.name}': Microsoft Graph refused a new change round")
         return ChangeCheck(True, result.token)
 
-    def _delta_round(self, url: str, made: str) -> ChangeCheck | None:
+    def _delta_round(self, url: str, made: str, ours: OwnWrites) -> ChangeCheck | None:
         changed = False
         while True:
             headers = {"Prefer": f"odata.maxpagesize={DELTA_PAGE_SIZE}"}
@@ -238,7 +265,7 @@ class MicrosoftBackend:
             if answer.status in (400, 404, 410):  # a token Graph no longer knows
                 return None
             page = self._checked(answer, "asking for changes")
-            changed = changed or bool(page.get("value"))
+            changed = changed or any(not is_own_write(item, ours) for item in page.get("value") or [])
             next_link = self._next_link(page.get("@odata.nextLink"))
             if next_link is None:
                 delta = page.get("@odata.deltaLink")
@@ -262,14 +289,17 @@ class MicrosoftBackend:
         item = self._checked(answer, "creating a reminder")
         if marks_of(item).get(UID, draft.uid) != draft.uid:
             raise AlreadyExists(f"Calendar '{self.name}': transaction {draft.uid} belongs to another event")
-        return self._written(item, body)
+        self._record_write(str(item.get("id") or ""), item)
+        return self._as_written(item, body)
 
     def update_reminder(self, existing: Event, draft: ReminderDraft) -> Event:
         body = reminder_body(draft)
         answer = self._conditional("PATCH", existing.href, existing.etag, body)
-        return self._written(self._checked(answer, "updating a reminder"), body)
+        item = self._checked(answer, "updating a reminder")
+        self._record_write(existing.href, item)
+        return self._as_written(item, body)
 
-    def _written(self, item: Json, body: Json) -> Event:
+    def _as_written(self, item: Json, body: Json) -> Event:
         """The reminder as written: Graph answers a write without the extended properties it stored."""
         if not marks_of(item):
             item = {**item, "singleValueExtendedProperties": body["singleValueExtendedProperties"]}
@@ -277,9 +307,9 @@ class MicrosoftBackend:
 
     def delete(self, existing: Event) -> None:
         answer = self._conditional("DELETE", existing.href, existing.etag)
-        if answer.status == 404:
-            return  # already gone
-        self._checked(answer, "deleting a reminder")
+        if answer.status != 404:  # 404: already gone
+            self._checked(answer, "deleting a reminder")
+        self._record_write(existing.href, None)
 
     def write_marks(self, href: str, etag: str | None, updates: Sequence[MarkUpdate]) -> None:
         """Patches only the categories and the marks of the event (or of each occurrence named), so an
@@ -297,7 +327,7 @@ class MicrosoftBackend:
             answer = self._conditional(
                 "PATCH", target, current.get("@odata.etag"), marks_patch(current, update)
             )
-            self._checked(answer, "tagging an interview")
+            self._record_write(target, self._checked(answer, "tagging an interview"))
 
     def _get_marks(self, event_id: str) -> GraphRequest:
         query = urlencode(

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import html
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -203,6 +204,18 @@ def marks_patch(item: Json, update: MarkUpdate) -> Json:
 def is_our_reminder(item: Json, draft: ReminderDraft) -> bool:
     marks = marks_of(item)
     return marks.get(SOURCE) == draft.source and marks.get(KIND) == draft.kind.value
+
+
+def is_own_write(item: Json, ours: Mapping[str, str | None]) -> bool:
+    """An item of a delta that is exactly as our own write left it: the etag it left, or the removal of
+    an event we deleted."""
+    event_id = str(item.get("id"))
+    if event_id not in ours:
+        return False
+    etag = ours[event_id]
+    if etag is None:
+        return "@removed" in item
+    return "@removed" not in item and item.get("@odata.etag") == etag
 
 
 def graph_time(moment: datetime) -> str:
