@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from calendar_user import CalendarUser
 from dav_proxy import FlakyProxy
 from followup_cal.backends.base import CalendarBackend
 from followup_cal.backends.caldav_backend import CaldavBackend
-from followup_cal.core.model import Kind
+from followup_cal.core.model import Kind, Listing
 from followup_cal.run.sync_state import SyncCache
 from google_helpers import make_backend
 from google_standin import GoogleStandin
@@ -25,7 +26,7 @@ from graph_helpers import OutlookUser
 from graph_helpers import make_backend as make_graph_backend
 from graph_standin import GraphStandin
 from radicale_server import RadicaleServer, running_radicale
-from scenarios import World, seed_week
+from scenarios import World, local, seed_week
 from test_caldav import FAST_RETRY, collection_store
 from test_google_scenarios import GoogleCalendarUser
 
@@ -135,3 +136,74 @@ def test_a_change_made_after_a_writing_sync_is_never_hidden(
     else:  # the user's edit and deletion stand: nothing to write
         assert world.lines == []
     assert next_run(world, server) == requests[:1]  # settled again
+
+
+def google_world(standin: GoogleStandin, tmp_path: Path) -> World:
+    user = GoogleCalendarUser(standin)
+    seed_week(user)  # type: ignore[arg-type]
+    return World(make_backend(standin, name="cal"), user, cache=SyncCache(tmp_path / "cache.json"))  # type: ignore[arg-type]
+
+
+def test_a_first_sync_on_google_reads_once_and_keeps_that_reads_token(tmp_path: Path) -> None:
+    """No separate listing for a sync token (the window listing's last page carries one) and no read-back
+    of a created reminder (Google keeps extended properties): one GET, then the writes."""
+    with GoogleStandin(timezone="Europe/Berlin") as standin:
+        world = google_world(standin, tmp_path)
+        world.sync()
+        reads = [r for r in standin.request_log if r.method == "GET"]
+        assert len(reads) == 1 and "timeMin" in reads[0].query, [r.query for r in reads]
+        assert len(world.reminders()) == 4
+        standin.request_log.clear()
+        world.backend = make_backend(standin, name="cal")
+        world.now += timedelta(minutes=15)
+        world.sync()
+        assert [(r.method, "syncToken" in r.query) for r in standin.request_log] == [("GET", True)]
+        assert world.lines == []
+
+
+def test_an_interview_added_after_the_first_read_is_seen_by_the_next_run(tmp_path: Path) -> None:
+    """The token comes from the read itself, so an event another client adds while the first sync writes
+    is a change at the next check, never hidden behind a token taken after the read."""
+    with GoogleStandin(timezone="Europe/Berlin") as standin:
+        world = google_world(standin, tmp_path)
+        backend = world.backend
+        read = backend.list_window
+        added: list[str] = []
+
+        def read_then_add(*args: Any) -> Listing:
+            listing = read(*args)
+            if not added:
+                added.append("initech-onsite")
+                world.user.add(
+                    "initech-onsite",
+                    "Onsite interview - Initech",
+                    local(2, 9, month=12),
+                    local(2, 11, month=12),
+                    organizer=("bill@initech.example", "Bill Lumbergh"),
+                )
+            return listing
+
+        backend.list_window = read_then_add  # type: ignore[method-assign]
+        world.sync()
+        assert not any("Initech" in line for line in world.lines)
+        world.backend = make_backend(standin, name="cal")
+        world.now += timedelta(minutes=15)
+        world.sync()
+        assert any("Initech" in line and "thank-you" in line for line in world.lines), world.lines
+
+
+def test_a_token_google_refuses_with_400_means_a_full_read_not_a_failure(tmp_path: Path) -> None:
+    with GoogleStandin(timezone="Europe/Berlin") as standin:
+        world = google_world(standin, tmp_path)
+        world.sync()
+        standin.inject_faults(400, method="GET")
+        world.backend = make_backend(standin, name="cal")
+        world.now += timedelta(minutes=15)
+        standin.request_log.clear()
+        world.sync()  # asserts that no calendar failed
+        assert world.lines == []
+        assert len(standin.request_log) > 1  # the refused check, a new token, the full read
+        standin.request_log.clear()
+        world.backend = make_backend(standin, name="cal")
+        world.sync()
+        assert len(standin.request_log) == 1  # settled again

@@ -107,6 +107,25 @@ class VouchesForOwnWrites(Protocol):
         ...
 
 
+@runtime_checkable
+class TokenFromListing(Protocol):
+    """Optional, with :class:`TracksChanges`: a backend whose window listing also answers the calendar's
+    change token (Google sends ``nextSyncToken`` on a listing's last page), so that a run that knows no
+    token reads at once instead of asking for one first."""
+
+    def listing_token(self) -> str | None:
+        """The change token the last ``list_window`` received with what it read: the calendar's state as
+        read, so any later change counts at the next check. None when it received none."""
+        ...
+
+
+def server_keeps_marks(backend: CalendarBackend) -> bool:
+    """Whether the server stores followup-cal's marks as data of its own API that it never drops
+    (Google's and Microsoft's extended properties: an optional ``server_keeps_marks`` attribute). Then a
+    run need not read a reminder back to learn whether its marks were kept."""
+    return bool(getattr(backend, "server_keeps_marks", False))
+
+
 def write_connections(backend: CalendarBackend) -> int:
     """How many writes the backend takes at once (an optional ``write_connections`` attribute; 1 when it
     has none, as for backends whose client is not thread-safe). Read before each write: a backend

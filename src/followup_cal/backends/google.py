@@ -66,6 +66,8 @@ SYNC_PAGE_SIZE = 2500  # the most Google allows; the pages of a change check car
 class GoogleBackend:
     """One Google calendar (``[calendars.NAME]`` with ``type = "google"``)."""
 
+    server_keeps_marks = True  # marks are extended properties, which the API never drops
+
     def __init__(
         self,
         name: str,
@@ -92,6 +94,7 @@ class GoogleBackend:
         self._batch_uri = batch_uri(api_endpoint)
         self._written: dict[str, str | None] = {}  # event id -> the etag our write left (None: deleted)
         self._unknown_write = False
+        self._listing_token: str | None = None
 
     def close(self) -> None:
         self._service.close()
@@ -129,7 +132,9 @@ class GoogleBackend:
                 )
                 return ChangeCheck(changed, fresh)
             except ApiFailure as failure:
-                if failure.status != 410:
+                # 410: the token expired. 400: a token Google does not take with this query (one from a
+                # window listing, were Google ever to refuse it): either way, a full read and a new token.
+                if failure.status not in (400, 410):
                     raise self.error_for(failure, "asking for changes") from None
         try:
             _changed, fresh = self._sync_pages(None, "nextPageToken,nextSyncToken", {})
@@ -166,7 +171,8 @@ class GoogleBackend:
             "singleEvents": True,
             "showDeleted": True,
         }
-        for item in self._list_items(query, "reading events"):
+        self._listing_token = None
+        for item in self._list_items(query, "reading events", keep_token=True):
             if is_deleted_leftover(item):
                 continue
             try:
@@ -175,6 +181,12 @@ class GoogleBackend:
                 where = str(item.get("id", "?"))
                 listing.problems.append(Problem(self.name, where, f"cannot read this event ({error!r})"))
         return listing
+
+    def listing_token(self) -> str | None:
+        """The ``nextSyncToken`` on the last page of the last window listing. Google's own guide starts an
+        incremental sync from a listing restricted by time this way; a token it later refuses (400, 410)
+        means a full read, as an expired one does."""
+        return self._listing_token
 
     def find(self, uid: str, recurrence_id: Moment | None, tz: ZoneInfo) -> Event | None:
         """Looks the event up by iCalUID (deleted ones included); an occurrence of a series through
@@ -217,7 +229,7 @@ class GoogleBackend:
                 f"Calendar '{self.name}': event {item.get('id')} cannot be read ({error!r})"
             ) from None
 
-    def _list_items(self, query: Json, what: str) -> Any:
+    def _list_items(self, query: Json, what: str, *, keep_token: bool = False) -> Any:
         page_token: str | None = None
         while True:
             request = self._events.list(
@@ -230,6 +242,8 @@ class GoogleBackend:
             yield from page.get("items", [])
             page_token = page.get("nextPageToken")
             if not page_token:
+                if keep_token:
+                    self._listing_token = page.get("nextSyncToken")
                 return
 
     def _get_item(self, event_id: str) -> Json | None:

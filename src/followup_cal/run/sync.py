@@ -14,7 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from followup_cal.backends.base import CalendarBackend, TracksChanges, VouchesForOwnWrites
+from followup_cal.backends.base import (
+    CalendarBackend,
+    TokenFromListing,
+    TracksChanges,
+    VouchesForOwnWrites,
+)
 from followup_cal.core.model import Event, Listing, Moment, Problem, split_source_key
 from followup_cal.core.settings import Settings
 from followup_cal.errors import BackendError, FollowupCalError
@@ -236,9 +241,11 @@ def run(
             from followup_cal.run.guard import check_removals
             from followup_cal.run.writes import Replan, describe, execute
 
-            lookahead = LOOKAHEAD if tokens is not None else timedelta(0)
+            checked = tokens
+            lookahead = LOOKAHEAD if checked is not None else timedelta(0)
             for _round in range(MAX_REPLANS):
                 analysis = analyse(group, backends, settings, now, clean=clean, lookahead=lookahead)
+                tokens = listing_tokens(checked, group, backends) if checked is not None else None
                 if dry_run:
                     for action in analysis.actions:
                         line = describe(action, settings, dry_run=True)
@@ -300,7 +307,8 @@ def check_settled(
     group: Group, backends: Mapping[str, CalendarBackend], settings: Settings, now: datetime, cache: SyncCache
 ) -> tuple[SettledGroup | None, dict[str, str] | None]:
     """The group's settled state when it still holds (nothing changed: skip the group), and each of its
-    calendars' current change token (None when one cannot say: the cache is not used). A settled state
+    calendars' current change token (None when one cannot say: the cache is not used; a calendar whose
+    listing answers its token is left out until the read, see ``listing_tokens``). A settled state
     checked past the writes it vouched for is remembered with the new tokens."""
     settled, tokens = _settled(group, backends, settings, now, cache)
     if settled is not None and (tokens != settled.tokens or settled.vouched):
@@ -321,6 +329,9 @@ def _settled(
             return None, None
         token = known.tokens.get(name) if known is not None else None
         ours = known.vouched.get(name) if known is not None else None
+        if token is None and isinstance(backend, TokenFromListing):
+            unchanged = False  # nothing to check against: its token comes with the read (listing_tokens)
+            continue
         if token is not None and ours and isinstance(backend, VouchesForOwnWrites):
             check = backend.changes_besides(token, ours)
         else:
@@ -332,6 +343,23 @@ def _settled(
     if unchanged and known is not None:
         return known, tokens
     return None, tokens
+
+
+def listing_tokens(
+    checked: dict[str, str], group: Group, backends: Mapping[str, CalendarBackend]
+) -> dict[str, str] | None:
+    """The group's change tokens after a read: those checked before it, and for each calendar that had
+    none, the token its listing answered (``TokenFromListing``); None when one is missing."""
+    tokens = dict(checked)
+    for name in dict.fromkeys((*group.sources, group.target)):
+        if name in tokens:
+            continue
+        backend = backends[name]
+        token = backend.listing_token() if isinstance(backend, TokenFromListing) else None
+        if token is None:
+            return None
+        tokens[name] = token
+    return tokens
 
 
 def _own_writes(

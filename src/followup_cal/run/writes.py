@@ -27,6 +27,7 @@ from followup_cal.backends.base import (
     Write,
     WritesInBatches,
     batch_size,
+    server_keeps_marks,
     write_connections,
 )
 from followup_cal.core import text
@@ -251,7 +252,7 @@ class _Execution:
         )
         tz = self.settings.timezone
         created = self._phase(self.group.target, creates, [CreateWrite(first_candidate(a)) for a in creates])
-        if self.created:  # one read back per run tells whether the server keeps the marks
+        if self.created and not server_keeps_marks(target):  # one read back tells whether it keeps them
             found = target.find(min(self.created), None, tz)
             self.marks_dropped = found is not None and found.reminder is None
         failed_creates = {
