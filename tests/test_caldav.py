@@ -21,7 +21,8 @@ import pytest
 from backend_contract import BackendContract
 from calendar_user import CalendarUser, CallbackStore
 from dav_proxy import Fault, FlakyProxy
-from followup_cal.backends.caldav_backend import CaldavBackend, list_calendars
+from followup_cal.backends.caldav_backend import CaldavBackend
+from followup_cal.backends.dav_discovery import list_calendars
 from followup_cal.backends.http import RetryPolicy
 from followup_cal.core.model import Kind, MarkUpdate, ReminderDraft, reminder_uid, source_key
 from followup_cal.errors import (
@@ -562,3 +563,26 @@ def test_digest_authentication(proxy: FlakyProxy, calendar_url: str) -> None:
     wrong = CaldavBackend("work", url, username="carol", password="not-it")
     with pytest.raises(AuthenticationError, match="check the username and password"):
         wrong.list_window(*WINDOW, TZ)
+
+
+def test_the_quick_request_speaks_https_with_the_calendars_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The no-op's one request (``send_quick``, http.client alone) checks certificates as the full path
+    does, and leaves anything it does not handle (an untrusted certificate, a proxy) to the full path."""
+    from followup_cal.backends.dav import DavSession
+
+    propfind = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>'
+    headers = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
+    with running_radicale(tmp_path, tls=True) as server:
+        url = server.make_calendar("alice", "work", "Work")
+        trusted = DavSession(url, label="test", ca_bundle=str(tmp_path / "server.pem"))
+        reply = trusted.send_quick("PROPFIND", url, propfind, headers, basic=False)
+        assert reply is not None and reply.status == 207 and b"multistatus" in reply.body
+        assert reply.header("content-type") == reply.header("Content-Type")
+        untrusted = DavSession(url, label="test")
+        assert untrusted.send_quick("PROPFIND", url, propfind, headers, basic=False) is None
+        unchecked = DavSession(url, label="test", verify=False)
+        assert unchecked.send_quick("PROPFIND", url, propfind, headers, basic=False) is not None
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+        assert trusted.send_quick("PROPFIND", url, propfind, headers, basic=False) is None

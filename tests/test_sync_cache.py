@@ -430,7 +430,7 @@ def test_a_new_process_learns_the_sync_token_with_its_first_look(
 def test_an_edited_word_list_changes_the_program_fingerprint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Data files count by size and modification time (a no-op opens no word list): an edit shows."""
+    """Files count by size and modification time (a no-op opens no word list): an edit shows."""
     from followup_cal.run import sync_state
 
     words = tmp_path / "en.toml"

@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
+if TYPE_CHECKING:  # annotations only: a no-op sync loads no model
+    from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
 
 
 class CalendarBackend(Protocol):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -32,10 +33,11 @@ from followup_cal.backends.dav import (
     time_range_filter,
     uid_filter,
 )
-from followup_cal.backends.dav_discovery import CalendarInfo, discover_calendars, list_calendars
 from followup_cal.backends.http import DEFAULT_TIMEOUT, RetryPolicy, redact_url
-from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
 from followup_cal.errors import AlreadyExists, BackendError, NotFound, PreconditionFailed
+
+if TYPE_CHECKING:  # annotations only: a no-op sync loads no model
+    from followup_cal.core.model import Event, Listing, MarkUpdate, Moment, ReminderDraft
 
 ICAL_HEADERS = {"Content-Type": "text/calendar; charset=utf-8"}
 XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
@@ -111,6 +113,8 @@ class CaldavBackend:
 
     def _resolve_collection(self) -> str:
         label = self._session.label
+        from followup_cal.backends.dav_discovery import discover_calendars
+
         calendars = discover_calendars(self._session, collection_url(self.url))
         with_events = [info for info in calendars if info.holds_events]
         if len(with_events) == 1:
@@ -209,6 +213,8 @@ class CaldavBackend:
         from followup_cal.ical import read as ical  # lazily: a sync that finds nothing changed never parses
 
         body = calendar_query_body(time_range_filter(_utc_text(start), _utc_text(end)))
+        from followup_cal.core.model import Listing
+
         listing = Listing()
         for href, stored in self._query(body):
             events, problems = ical.read_events(
@@ -492,4 +498,4 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-__all__ = ["CaldavBackend", "CalendarInfo", "list_calendars"]
+__all__ = ["CaldavBackend"]

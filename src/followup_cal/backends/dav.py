@@ -8,17 +8,16 @@ only to find an account's calendar home, so a sync that finds nothing changed st
 from __future__ import annotations
 
 import math
+import os
 import re
 import socket
 import ssl
-import urllib.request
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote, urljoin, urlsplit
-from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
     import niquests
@@ -35,6 +34,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 CONTENTION_STATUSES = frozenset({423, 429, 503})
 REDIRECTS = frozenset({301, 302, 307, 308})
 MAX_REDIRECTS = 5
+PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
 
 
 @dataclass(frozen=True)
@@ -112,35 +112,53 @@ class DavSession:
     def send_quick(
         self, method: str, url: str, body: bytes, headers: Mapping[str, str], basic: bool
     ) -> Reply | None:
-        """One request with the standard library alone (no session, no retries), for the one question
-        a sync that finds nothing changed asks: the answer when it is a success, else None, and the
-        caller asks again through :meth:`send`, which handles authentication, retries and errors.
+        """One request with http.client alone (no session, no retries, no redirects), for the one
+        question a sync that finds nothing changed asks: the answer when it is a success (2xx), else
+        None, and the caller asks again through :meth:`send`, which handles authentication, retries,
+        errors and proxies (with a proxy set in the environment this always answers None).
         ``basic``: the server asked for Basic auth before, so the credentials go with the request."""
+        import http.client
         import ssl
-        import urllib.error
-        import urllib.request
 
+        if any(name.lower() in PROXY_VARIABLES for name in os.environ):
+            return None
         merged = {"User-Agent": "followup-cal", **headers}
         if basic and self._credentials is not None:
             import base64
 
             pair = ":".join(self._credentials).encode()
             merged["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-        context = None
-        if url.startswith("https:"):
-            if self.verify is False:
-                context = ssl._create_unverified_context()
-            else:
-                context = ssl.create_default_context(
-                    cafile=self.verify if isinstance(self.verify, str) else None
-                )
-        request = urllib.request.Request(url, data=body or None, headers=merged, method=method)
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirects())
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection: http.client.HTTPConnection
         try:
-            with opener.open(request, timeout=self.timeout) as response:
-                return Reply(response.status, response.headers, response.read(), response.url)
-        except (OSError, ValueError, urllib.error.URLError):
+            if parts.scheme == "https":
+                if self.verify is False:
+                    context = ssl._create_unverified_context()
+                else:
+                    context = ssl.create_default_context(
+                        cafile=self.verify if isinstance(self.verify, str) else None
+                    )
+                connection = http.client.HTTPSConnection(
+                    parts.hostname or "", parts.port, timeout=self.timeout, context=context
+                )
+            elif parts.scheme == "http":
+                host = parts.hostname or ""
+                connection = http.client.HTTPConnection(host, parts.port, timeout=self.timeout)
+            else:
+                return None
+            try:
+                connection.request(method, path, body or None, merged)
+                response = connection.getresponse()
+                data = response.read()
+            finally:
+                connection.close()
+        except (OSError, ValueError, http.client.HTTPException):
             return None
+        if not 200 <= response.status < 300:
+            return None
+        # An email Message, whose get() ignores case as the mapping of the full path does.
+        return Reply(response.status, cast("Mapping[str, str]", response.headers), data, url)
 
     def send(
         self,
@@ -323,11 +341,6 @@ def _auth_for(challenge: str, username: str, password: str) -> niquests.auth.Aut
     return None
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any) -> None:
-        return None
-
-
 def _causes(failure: BaseException) -> list[BaseException]:
     chain: list[BaseException] = []
     current: BaseException | None = failure
@@ -381,11 +394,17 @@ def propfind_body(props: tuple[str, ...]) -> bytes:
     ).encode()
 
 
+def xml_text(value: str) -> str:
+    """``value`` as XML character data (what xml.sax.saxutils.escape does, without importing xml.sax on
+    the no-op path)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def sync_collection_body(token: str) -> bytes:
     """An RFC 6578 sync-collection REPORT asking only for the etags of what changed since ``token``."""
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
-        f'<D:sync-collection xmlns:D="DAV:"><D:sync-token>{escape(token)}</D:sync-token>'
+        f'<D:sync-collection xmlns:D="DAV:"><D:sync-token>{xml_text(token)}</D:sync-token>'
         "<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"
     ).encode()
 
@@ -416,7 +435,7 @@ def uid_filter(uid: str) -> str:
     # text-match is a substring match (RFC 4791 9.7.5): the caller keeps only exact UIDs.
     return (
         '<C:prop-filter name="UID">'
-        f'<C:text-match collation="i;octet">{escape(uid)}</C:text-match></C:prop-filter>'
+        f'<C:text-match collation="i;octet">{xml_text(uid)}</C:text-match></C:prop-filter>'
     )
 
 

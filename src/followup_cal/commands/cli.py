@@ -305,7 +305,7 @@ def calendars(obj: Context) -> None:
 
 def _caldav_listing(cal: CalendarSettings) -> list[str]:
     """The account's key, then its lines: a heading and one line per calendar."""
-    from followup_cal.backends.caldav_backend import list_calendars
+    from followup_cal.backends.dav_discovery import list_calendars
     from followup_cal.config.secrets import resolve_password
 
     options = cal.options

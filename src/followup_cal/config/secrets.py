@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -48,6 +47,8 @@ def _from_environment(calendar: str, variable: str) -> str:
 
 
 def _from_command(calendar: str, command: list[str]) -> str:
+    import subprocess  # here, not at the top: a no-op sync with password_env needs none
+
     program = command[0]
     where = f"Calendar {calendar!r}: password_command {program!r}"
     try:

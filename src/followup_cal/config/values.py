@@ -5,7 +5,6 @@ was expected.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -39,6 +38,8 @@ def _show(value: Any) -> str:
 
 
 def suggest(key: str, known: Iterable[str]) -> str:
+    import difflib  # only to suggest a name for a mistyped one
+
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
 

@@ -20,7 +20,6 @@ from followup_cal.backends.base import (
     TracksChanges,
     VouchesForOwnWrites,
 )
-from followup_cal.core.model import Event, Listing, Moment, Problem, split_source_key
 from followup_cal.core.settings import Settings
 from followup_cal.errors import BackendError, FollowupCalError
 from followup_cal.run.group import Group
@@ -37,6 +36,7 @@ from followup_cal.run.sync_state import (
 # finds nothing changed needs none of it.
 if TYPE_CHECKING:
     from followup_cal.core.detect import Detection
+    from followup_cal.core.model import Event, Listing, Moment, Problem
     from followup_cal.core.plan import InterviewPlan
     from followup_cal.core.reconcile import Action
     from followup_cal.run.writes import Progress
@@ -109,6 +109,7 @@ def analyse(
     next event enters the window (``next_entry``); what lies there is otherwise left out.
     """
     from followup_cal.core.detect import Detection, detect, detect_all
+    from followup_cal.core.model import Listing
     from followup_cal.core.plan import plan_interviews
     from followup_cal.core.reconcile import plan_clean, reconcile
     from followup_cal.core.unmarked import derived_uids, judge, looks_derived, marks_lost, recognise
@@ -179,6 +180,8 @@ def analyse(
 def _within(listing: Listing, end: datetime, tz: ZoneInfo, analysis: Analysis) -> Listing:
     """The events of ``listing`` that start before ``end``; the earliest start of the others goes to
     ``analysis.next_entry``."""
+    from followup_cal.core.model import Listing
+
     kept = Listing(problems=listing.problems)
     for event in listing.events:
         start = instant(event.start, tz)
@@ -193,6 +196,8 @@ def _look_up(
     key: str, group: Group, backends: Mapping[str, CalendarBackend], settings: Settings
 ) -> Event | str | None:
     """The interview a reminder points at, None when confirmed gone, or a string when it cannot tell."""
+    from followup_cal.core.model import split_source_key
+
     uid, rid_text = split_source_key(key)
     try:
         rid = parse_recurrence_id(rid_text)

@@ -17,6 +17,7 @@ another object) means a full read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -26,12 +27,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from followup_cal import __version__
-from followup_cal.core.model import Moment, Problem
 from followup_cal.core.settings import Settings
+
+if TYPE_CHECKING:  # the model's classes cost a no-op sync time to build; it rarely needs them
+    from followup_cal.core.model import Moment, Problem
 
 log = logging.getLogger(__name__)
 
@@ -62,32 +65,33 @@ PROGRAM_FILE_PATTERNS = ("*.py", "*.toml")  # the code and the data that decides
 def program_files() -> list[Path]:
     """Every source and data file that decides what a sync writes. A change to any of them (a new reminder
     wording, a word added to a language's list, how a backend reads marks, an installed update that kept
-    the version number) must not hide behind a settled state; hashing them all takes a few milliseconds."""
+    the version number) must not hide behind a settled state."""
     package = Path(__file__).parent.parent
     return sorted(path for pattern in PROGRAM_FILE_PATTERNS for path in package.rglob(pattern))
 
 
 def _program_digest() -> str:
+    """A digest of the program: its version and each file's name, size and modification time (an edit or
+    an installed update changes them; stat costs a fraction of reading every file on each no-op sync,
+    and a no-op opens no word list: the benchmark checks that)."""
     digest = hashlib.sha256(__version__.encode())
     for path in program_files():
         try:
-            if path.suffix == ".py":
-                digest.update(path.read_bytes())
-            else:
-                # Data files by name, size and modification time: a no-op sync opens no word list (the
-                # benchmark checks that), and an edit or an installed update still changes the stamp.
-                stat = path.stat()
-                digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
         except OSError:
-            digest.update(path.name.encode())
+            digest.update(f"{path.name}\n".encode())
     return digest.hexdigest()
+
+
+_program_digest_once = functools.cache(_program_digest)  # the files do not change during one run
 
 
 def group_fingerprint(settings: Settings, calendars: Iterable[str]) -> str:
     """Everything besides the calendars' contents that decides a sync: rules, detection, addresses,
     time zone, the group's calendar tables, and the program (its version and deciding code)."""
     parts = [
-        _program_digest(),
+        _program_digest_once(),
         repr(settings.rules),
         repr(settings.detect),
         repr(sorted(settings.me)),
@@ -203,11 +207,16 @@ def _load_group(value: dict[str, Any]) -> SettledGroup:
         for writes in vouched.values()
     ):
         raise ValueError("vouched writes are not etags")
+    problems: list[Problem] = []
+    if value["problems"]:
+        from followup_cal.core.model import Problem
+
+        problems = [Problem(str(c), str(w), str(m)) for c, w, m in value["problems"]]
     return SettledGroup(
         vouched={str(name): dict(writes) for name, writes in vouched.items()},
         fingerprint=str(value["fingerprint"]),
         tokens=dict(tokens),
         checked_at=datetime.fromisoformat(value["checked_at"]).astimezone(UTC),
         stable_until=datetime.fromisoformat(value["stable_until"]).astimezone(UTC),
-        problems=[Problem(str(c), str(w), str(m)) for c, w, m in value["problems"]],
+        problems=problems,
     )
