@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-LANGUAGE_FILES = "languages"
+from followup_cal.core.language_files import language_tables
 
 _WS = r"[^\S\n]+"
 _OWS = r"[^\S\n]*"
@@ -89,14 +87,7 @@ def _words(entries: list[str], literal: bool = False) -> str:
 
 
 def _read_tables() -> dict[str, dict[str, Any]]:
-    tables: dict[str, dict[str, Any]] = {}
-    folder = resources.files("followup_cal.data").joinpath(LANGUAGE_FILES)
-    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
-        if item.name.endswith(".toml"):
-            data = tomllib.loads(item.read_text(encoding="utf-8"))
-            if isinstance(data.get("decision"), dict):
-                tables[item.name.removesuffix(".toml")] = data["decision"]
-    return tables
+    return language_tables("decision")
 
 
 def _starters(tables: dict[str, dict[str, Any]], keys: tuple[str, ...]) -> frozenset[str]:

@@ -13,15 +13,15 @@ new, and ``--help``, never pay for them.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-LANGUAGE_FOLDER = "data/languages"
+from followup_cal.core import language_files
+from followup_cal.core.language_files import LANGUAGE_FOLDER
+
 # Classes of [detect] that are word lists (the rest are settings such as session_of).
 WORD_CLASSES = (
     "interview",
@@ -99,23 +99,32 @@ class Index:
     """
 
     def __init__(self, entries: list[tuple[str, str]]) -> None:
-        compiled: dict[tuple[str, str], tuple[str, str, re.Pattern[str]]] = {}
+        patterns: dict[tuple[str, str], tuple[str, str, str]] = {}
         for name, entry in entries:
             pattern = entry_pattern(entry)
-            if pattern is not None and (name, pattern) not in compiled:
-                compiled[(name, pattern)] = (name, entry.strip(), re.compile(pattern))
+            if pattern is not None and (name, pattern) not in patterns:
+                patterns[(name, pattern)] = (name, entry.strip(), pattern)
         # Where two entries match the same words, the longer (then the exact one) is quoted.
         ordered = sorted(
-            compiled.values(), key=lambda item: (-len(item[1].strip("*")), "*" in item[1], item[1])
+            patterns.values(), key=lambda item: (-len(item[1].strip("*")), "*" in item[1], item[1])
         )
-        self._by_start: dict[str, list[tuple[int, str, str, re.Pattern[str]]]] = {}
-        self._by_piece: dict[str, list[tuple[int, str, str, re.Pattern[str]]]] = {}
-        for rank, (name, entry, regex) in enumerate(ordered):
+        self._by_start: dict[str, list[tuple[int, str, str, str]]] = {}
+        self._by_piece: dict[str, list[tuple[int, str, str, str]]] = {}
+        for rank, (name, entry, pattern) in enumerate(ordered):
             first = fold(entry.split()[0].strip("*"))[:_KEY]
             table = self._by_piece if entry.startswith("*") else self._by_start
-            table.setdefault(first, []).append((rank, name, entry, regex))
+            table.setdefault(first, []).append((rank, name, entry, pattern))
+        # An entry's expression is compiled when a word could start it: of some 2,000 entries in eight
+        # languages a calendar meets a few hundred, and compiling them all cost a first sync ~0.1 s.
+        self._compiled: dict[str, re.Pattern[str]] = {}
         self.names = frozenset(name for name, _ in entries)
         self.scan: Callable[[str], dict[str, list[Hit]]] = lru_cache(maxsize=2048)(self._scan)
+
+    def _regex(self, pattern: str) -> re.Pattern[str]:
+        regex = self._compiled.get(pattern)
+        if regex is None:
+            regex = self._compiled[pattern] = re.compile(pattern)
+        return regex
 
     def _candidates(self, folded: str) -> list[tuple[int, int, int, str, str]]:
         found = []
@@ -123,7 +132,7 @@ class Index:
             position, text = word.start(), word.group(0)
             for size in range(1, _KEY + 1):
                 for rank, name, entry, pattern in self._by_start.get(folded[position : position + size], ()):
-                    match = pattern.match(folded, position)
+                    match = self._regex(pattern).match(folded, position)
                     if match:
                         found.append((position, match.end(), rank, name, entry))
             tried: set[int] = set()
@@ -132,7 +141,7 @@ class Index:
                     if rank in tried:
                         continue
                     tried.add(rank)
-                    match = pattern.match(folded, position)
+                    match = self._regex(pattern).match(folded, position)
                     if match:
                         found.append((position, match.end(), rank, name, entry))
         return found
@@ -262,17 +271,8 @@ def build(tables: dict[str, dict[str, Any]]) -> Vocabulary:
 
 def language_tables() -> dict[str, dict[str, Any]]:
     """The ``[detect]`` table of every language file shipped with the package, by language code."""
-    folder = resources.files("followup_cal").joinpath(LANGUAGE_FOLDER)
-    tables: dict[str, dict[str, Any]] = {}
     # English first: where two languages share an entry, reasons quote it in English.
-    for item in sorted(folder.iterdir(), key=lambda entry: (entry.name != "en.toml", entry.name)):
-        if not item.name.endswith(".toml"):
-            continue
-        data = tomllib.loads(item.read_text(encoding="utf-8"))
-        table = data.get("detect", {})
-        if isinstance(table, dict):
-            tables[item.name.removesuffix(".toml")] = table
-    return tables
+    return language_files.language_tables("detect", first="en")
 
 
 @lru_cache(maxsize=1)
