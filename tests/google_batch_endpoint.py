@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.parser
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,17 @@ def answer_batch(
         ).body()
     with standin.lock:
         standin.batch_sizes.append(len(calls))
+        standin.batches_in_flight += 1
+        standin.most_batches_at_once = max(standin.most_batches_at_once, standin.batches_in_flight)
+    try:
+        time.sleep(standin.batch_delay)
+        return _answer_calls(standin, calls)
+    finally:
+        with standin.lock:
+            standin.batches_in_flight -= 1
+
+
+def _answer_calls(standin: GoogleStandin, calls: list[Any]) -> tuple[int, Any]:
     boundary = f"batch_{uuid.uuid4().hex}"
     out: list[str] = []
     for call in calls:

@@ -72,6 +72,9 @@ class GoogleStandin(EventListing, BackgroundServer):
         self.lock = threading.RLock()
         self.request_log: list[LoggedRequest] = []
         self.batch_sizes: list[int] = []  # calls in each batch request answered
+        self.batch_delay = 0.0  # seconds each batch request is held before its calls are carried out
+        self.batches_in_flight = 0
+        self.most_batches_at_once = 0  # batch requests being answered at one time, at most
         self.access_tokens = {ACCESS_TOKEN}
         self.refresh_tokens = {REFRESH_TOKEN: True}  # token -> still valid
         self.auth_codes = {AUTH_CODE}  # codes the consent screen would hand out

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import http.client
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -42,6 +43,7 @@ from followup_cal.backends.google_items import (
 )
 from followup_cal.backends.google_service import (
     ApiFailure,
+    authorized_http,
     batch_uri,
     build_service,
     error_details,
@@ -58,6 +60,7 @@ from followup_cal.errors import (
     TransientError,
 )
 
+BATCHES_AT_ONCE = 4  # batch requests in flight at once (each on its own connection)
 PAGE_SIZE = 2500  # the most Google gives in one page: a window of a busy calendar in one or two requests
 BATCH_LIMIT = 50  # calls in one batch request, the Calendar API's limit
 SYNC_PAGE_SIZE = 2500  # the most Google allows; the pages of a change check carry ids only
@@ -89,7 +92,14 @@ class GoogleBackend:
         self.page_size = page_size
         self.retries = 0  # requests repeated after a transient failure, over the backend's life
         self.batch_size = BATCH_LIMIT if batch else 1  # writes per request (WritesInBatches)
-        self._service = build_service(credentials, api_endpoint)
+        # Batches of one step go up to BATCHES_AT_ONCE at a time; without batching, one write at a time.
+        self.write_connections = BATCHES_AT_ONCE if batch else 1
+        self._credentials = credentials
+        self._local = threading.local()  # each thread's own connection (httplib2 is not thread-safe)
+        self._connections = [authorized_http(credentials)]  # every thread's, closed by close()
+        self._connections_lock = threading.Lock()
+        self._local.http = self._connections[0]
+        self._service = build_service(credentials, api_endpoint, http=self._connections[0])
         self._events = self._service.events()
         self._batch_uri = batch_uri(api_endpoint)
         self._written: dict[str, str | None] = {}  # event id -> the etag our write left (None: deleted)
@@ -97,7 +107,9 @@ class GoogleBackend:
         self._listing_token: str | None = None
 
     def close(self) -> None:
-        self._service.close()
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -417,7 +429,7 @@ class GoogleBackend:
         attempt = 0
         while True:
             try:
-                return request.execute(num_retries=0)
+                return request.execute(http=self._http(), num_retries=0)
             except HttpError as error:
                 status = int(error.resp.status)
                 reason, message = error_details(error)
@@ -439,6 +451,15 @@ class GoogleBackend:
             delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
             time.sleep(delay * random.uniform(0.5, 1.0))
             self.retries += 1
+
+    def _http(self) -> Any:
+        """This thread's connection to the API (made on its first request)."""
+        connection = getattr(self._local, "http", None)
+        if connection is None:
+            connection = self._local.http = authorized_http(self._credentials)
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
 
     def error_for(self, failure: ApiFailure, what: str) -> BackendError:
         prefix = f"Calendar '{self.name}': {what} failed"

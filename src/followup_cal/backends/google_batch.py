@@ -209,7 +209,7 @@ class _Batch:
     def __init__(self, backend: GoogleBackend, parts: dict[int, _Part]) -> None:
         self.backend, self.parts = backend, parts
 
-    def execute(self, num_retries: int = 0) -> dict[int, tuple[Any, Any]]:
+    def execute(self, http: Any = None, num_retries: int = 0) -> dict[int, tuple[Any, Any]]:
         from googleapiclient.errors import BatchError
 
         answers: dict[int, tuple[Any, Any]] = {}
@@ -221,7 +221,7 @@ class _Batch:
         for index, part in self.parts.items():
             batch.add(part.request(), request_id=str(index))
         try:
-            batch.execute()
+            batch.execute(http=http)
         except (BatchError, KeyError) as error:  # a garbled answer, or one without every part
             raise BackendError(
                 f"Calendar '{self.backend.name}': Google's answer to a batch of writes could not be read "

@@ -35,15 +35,23 @@ def batch_uri(api_endpoint: str | None) -> str | None:
     return f"{root}/batch/calendar/v3"
 
 
-def build_service(credentials: Any, api_endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """A Calendar v3 service from the discovery document bundled with the library (no network), whose
-    requests give up after ``timeout`` seconds without an answer."""
+def authorized_http(credentials: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """An HTTP connection that signs its requests with ``credentials`` and gives up after ``timeout``
+    seconds without an answer. httplib2's connections are not thread-safe: one per thread."""
     import google_auth_httplib2  # type: ignore[import-untyped]
-    from googleapiclient.discovery import build
     from googleapiclient.http import build_http
 
     connection = build_http()
     connection.timeout = timeout
+    return google_auth_httplib2.AuthorizedHttp(credentials, http=connection)
+
+
+def build_service(
+    credentials: Any, api_endpoint: str | None = None, timeout: float = DEFAULT_TIMEOUT, http: Any = None
+) -> Any:
+    """A Calendar v3 service from the discovery document bundled with the library (no network), whose
+    requests go through ``http`` (default: a new :func:`authorized_http` with ``timeout``)."""
+    from googleapiclient.discovery import build
 
     options = None
     if api_endpoint:
@@ -52,7 +60,7 @@ def build_service(credentials: Any, api_endpoint: str | None = None, timeout: fl
     return build(
         "calendar",
         "v3",
-        http=google_auth_httplib2.AuthorizedHttp(credentials, http=connection),
+        http=http or authorized_http(credentials, timeout),
         static_discovery=True,
         cache_discovery=False,
         client_options=options,

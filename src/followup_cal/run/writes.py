@@ -329,29 +329,54 @@ class _Execution:
         size: int,
         finished: Callable[[int, bool], None],
     ) -> None:
-        """The writes in batches of ``size``; a create whose UID is taken goes on alone (look-up, adopt or
-        the next UID). After a batch with a failure no further batch is sent."""
+        """The writes in batches of ``size``, up to ``write_connections`` batches at once; a create whose
+        UID is taken goes on alone (look-up, adopt or the next UID). After a round of batches with a
+        failure no further batch is sent."""
         assert isinstance(backend, WritesInBatches)
         tz = self.settings.timezone
-        for start in range(0, len(writes), size):
+        chunks = [range(start, min(start + size, len(writes))) for start in range(0, len(writes), size)]
+        while chunks:
+            at_once = max(1, write_connections(backend))
+            round_, chunks = chunks[:at_once], chunks[at_once:]
             failures: list[BaseException] = []
-            outcomes = backend.write_batch(writes[start : start + size])
-            for index, outcome in enumerate(outcomes, start):
-                write = writes[index]
-                action = actions[index] if isinstance(write, CreateWrite) else None
-                try:
-                    if isinstance(outcome, AlreadyExists) and isinstance(action, Create):
-                        finished(index, self._create(action, backend, tz, first_taken=True))
-                    elif outcome is not None:
-                        failures.append(outcome)
-                    else:
-                        if isinstance(write, CreateWrite):
-                            self.created.append(write.draft.uid)
-                        finished(index, True)
-                except FollowupCalError as error:
-                    failures.append(error)
+            for chunk, answered in zip(round_, _send_batches(backend, writes, round_), strict=True):
+                if isinstance(answered, BaseException):
+                    failures.append(answered)  # the batch as a whole failed: none of its writes is done
+                    continue
+                for index, outcome in zip(chunk, answered, strict=True):
+                    write = writes[index]
+                    action = actions[index] if isinstance(write, CreateWrite) else None
+                    try:
+                        if isinstance(outcome, AlreadyExists) and isinstance(action, Create):
+                            finished(index, self._create(action, backend, tz, first_taken=True))
+                        elif outcome is not None:
+                            failures.append(outcome)
+                        else:
+                            if isinstance(write, CreateWrite):
+                                self.created.append(write.draft.uid)
+                            finished(index, True)
+                    except FollowupCalError as error:
+                        failures.append(error)
             if failures:
                 raise worst(failures)
+
+
+def _send_batches(
+    backend: WritesInBatches, writes: Sequence[Write], chunks: Sequence[range]
+) -> list[list[BaseException | None] | BaseException]:
+    """Each chunk's outcomes from ``write_batch``, or the error that failed its batch as a whole; the
+    chunks' batches are sent at once, each from its own thread."""
+
+    def send(chunk: range) -> list[BaseException | None] | BaseException:
+        try:
+            return backend.write_batch([writes[index] for index in chunk])
+        except FollowupCalError as error:
+            return error
+
+    if len(chunks) == 1:
+        return [send(chunks[0])]
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        return list(pool.map(send, chunks))
 
 
 def _marks_write(href: str, marks: list[Mark], failed_creates: set[tuple[str, Kind]]) -> MarksWrite:
