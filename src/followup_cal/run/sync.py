@@ -7,6 +7,7 @@ receives them for (its *sources*). Without ``reminders_to`` a calendar is its ow
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -108,13 +109,11 @@ def analyse(
     With a ``lookahead`` the calendars are read that much past the window's end, only to learn when the
     next event enters the window (``next_entry``); what lies there is otherwise left out.
     """
-    from followup_cal.core.detect import Detection, detect, detect_all
-    from followup_cal.core.model import Listing
-    from followup_cal.core.plan import plan_interviews
-    from followup_cal.core.reconcile import plan_clean, reconcile
-    from followup_cal.core.unmarked import derived_uids, judge, looks_derived, marks_lost, recognise
-    from followup_cal.run.duplicates import drop_duplicate_copies
-
+    preparing = None
+    if not clean:  # the deciding core gets ready while the calendars are read (a server's answer takes
+        # a while to come: its import and word lists cost no wall time then)
+        preparing = threading.Thread(target=_prepare_deciding_core, daemon=True)
+        preparing.start()
     start, end = window(settings, now)
     analysis = Analysis(group)
     listings = {}
@@ -124,6 +123,15 @@ def analyse(
             listing = _within(listing, end, settings.timezone, analysis)
         listings[name] = listing
         analysis.problems.extend(listing.problems)
+    if preparing is not None:
+        preparing.join()  # before the word lists are needed here: they are not built twice
+    from followup_cal.core.detect import Detection, detect, detect_all
+    from followup_cal.core.model import Listing
+    from followup_cal.core.plan import plan_interviews
+    from followup_cal.core.reconcile import plan_clean, reconcile
+    from followup_cal.core.unmarked import derived_uids, judge, looks_derived, marks_lost, recognise
+    from followup_cal.run.duplicates import drop_duplicate_copies
+
     # A reminder a client re-saved without its marks is known by its UID (core/unmarked.py). Only when
     # an object of that shape lacks its marks are the interviews' reminder UIDs worked out.
     if any(e.reminder is None and looks_derived(e.uid) for got in listings.values() for e in got.events):
@@ -175,6 +183,19 @@ def analyse(
     analysis.marks_lost = marks_lost(analysis.plans, analysis.reminders)
     analysis.actions = reconcile(analysis.plans, analysis.reminders, analysis.gone, settings, now)
     return analysis
+
+
+def _prepare_deciding_core() -> None:
+    """Imports the deciding core and builds the detection and decision word lists of every language."""
+    try:
+        from followup_cal.core import detect, plan, reconcile, unmarked  # noqa: F401
+        from followup_cal.core.decision_words import grammar
+        from followup_cal.core.vocabulary import vocabulary
+
+        vocabulary()
+        grammar()
+    except Exception:  # the run meets the same error where it needs them, and says it
+        log.debug("preparing the deciding core failed", exc_info=True)
 
 
 def _within(listing: Listing, end: datetime, tz: ZoneInfo, analysis: Analysis) -> Listing:
