@@ -207,3 +207,18 @@ def test_a_token_google_refuses_with_400_means_a_full_read_not_a_failure(tmp_pat
         world.backend = make_backend(standin, name="cal")
         world.sync()
         assert len(standin.request_log) == 1  # settled again
+
+
+def test_a_first_sync_on_graph_reads_no_reminder_back(tmp_path: Path) -> None:
+    """Graph keeps extended properties as Google does: no look-up of a created reminder by its UID mark
+    after the creates (each create still looks for its source mark first: that is how a retried create
+    finds the one that landed)."""
+    with GraphStandin() as graph:
+        user = OutlookUser(graph)
+        seed_week(user)  # type: ignore[arg-type]
+        world = World(make_graph_backend(graph, name="cal"), user)  # type: ignore[arg-type]
+        world.sync()
+        assert len(world.reminders()) == 4
+        filters = [" ".join(r.query.get("$filter", [])) for r in graph.request_log if r.method == "GET"]
+        assert not any("followupCalUid" in text for text in filters), filters
+        assert graph.violations == []

@@ -80,6 +80,7 @@ class MicrosoftBackend:
     """One Microsoft calendar (``[calendars.NAME]`` with ``type = "microsoft"``)."""
 
     write_connections = BATCH_SIZE  # threads whose writes share one $batch (4 HTTP requests at most)
+    server_keeps_marks = True  # marks are extended properties, which Graph never drops
 
     def __init__(
         self,
