@@ -377,9 +377,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--backend",
-        choices=("caldav", "google"),
+        choices=("caldav", "google", "microsoft"),
         default="caldav",
-        help="Radicale (default) or the Google stand-in (tests/google_standin.py)",
+        help="Radicale (default), the Google stand-in (tests/google_standin.py) or the Graph stand-in "
+        "(tests/graph_standin.py)",
     )
     parser.add_argument("--sizes", default="1000,10000", help="calendar sizes, comma-separated")
     parser.add_argument("--quick", action="store_true", help="a smoke run with sizes 300,3000")
@@ -434,8 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     script = Path(PYTHON).parent / "followup-cal"
     help_command = [str(script)] if script.exists() else [PYTHON, "-m", "followup_cal"]
     help_seconds = median_seconds([*help_command, "--help"], 3)
-    if args.backend == "google":
-        return google_main(args, now, load_before, interpreter, help_seconds)
+    if args.backend in ("google", "microsoft"):
+        return standin_main(args, now, load_before, interpreter, help_seconds)
     with tempfile.TemporaryDirectory(prefix="bench-sync-", dir=scratch_dir()) as tmp:
         results = [Bench(size, now, Path(tmp), args, interpreter).run() for size in args.size_list]
     commit = git_commit()
@@ -479,22 +480,27 @@ def failed_runs_of(results: list[SizeResult]) -> list[tuple[int, Measure]]:
     ]
 
 
-def google_main(
+def standin_main(
     args: argparse.Namespace,
     now: datetime,
     load_before: tuple[float, float, float],
     interpreter: float,
     help_seconds: float,
 ) -> int:
+    """The benchmark on the Google or the Graph stand-in (``args.backend``)."""
     from bench_google import GoogleBench, google_targets
+    from bench_microsoft import MicrosoftBench, microsoft_targets
 
-    with tempfile.TemporaryDirectory(prefix="bench-google-", dir=scratch_dir()) as tmp:
-        benches = [GoogleBench(size, now, Path(tmp), args, interpreter) for size in args.size_list]
+    google = args.backend == "google"
+    bench_of = GoogleBench if google else MicrosoftBench
+    with tempfile.TemporaryDirectory(prefix=f"bench-{args.backend}-", dir=scratch_dir()) as tmp:
+        benches = [bench_of(size, now, Path(tmp), args, interpreter) for size in args.size_list]
         results = [bench.run() for bench in benches]
     commit = git_commit()
+    standin = "Google stand-in" if google else "Graph stand-in (msal token from the identity stand-in)"
     print(f"followup-cal sync benchmark, {now:%Y-%m-%d %H:%M} UTC, commit {commit}, {os.cpu_count()} CPUs")
     print(
-        f"Google stand-in on 127.0.0.1 (in the benchmark's process), window -{WINDOW_PAST_DAYS}/"
+        f"{standin} on 127.0.0.1 (in the benchmark's process), window -{WINDOW_PAST_DAYS}/"
         f"+{WINDOW_FUTURE_DAYS} days; interviews: "
         + ", ".join(f"{r.interviews} of {r.size}" for r in results)
     )
@@ -516,8 +522,13 @@ def google_main(
             f"\n{bench.size} events: the first sync wrote {bench.writes} calls in {bench.write_requests} "
             f"requests ({bench.failed_calls} answered with an error)"
         )
-    print("\nTargets (issue 12, Google):")
-    for line in google_targets(results, benches, help_seconds):
+    print(f"\nTargets (issue 12, {'Google' if google else 'Microsoft'}):")
+    judged = (
+        google_targets(results, benches, help_seconds)  # type: ignore[arg-type]
+        if google
+        else microsoft_targets(results, benches, help_seconds)  # type: ignore[arg-type]
+    )
+    for line in judged:
         print(line)
     failed_runs = failed_runs_of(results)
     for size, measure in failed_runs:

@@ -67,13 +67,15 @@ class GraphStandin(BackgroundServer):
         self.master_categories: list[Json] = []
         self.master_categories_forbidden = False  # POST answers 403 (no MailboxSettings.ReadWrite)
         self.etags_in_write_answers = True  # False: creates and PATCHes answer without @odata.etag
+        self.public_url: str | None = None  # the address clients use, when a proxy stands in front
         self._faults: list[Fault] = []
         self._delta_floor = 0
         BackgroundServer.__init__(self, _Handler)
 
     @property
     def api_endpoint(self) -> str:
-        return self.url + "v1.0/"
+        """The Graph endpoint, as next and delta links name it."""
+        return (self.public_url or self.url) + "v1.0/"
 
     # -- test helpers (as another client of the mailbox would act) -----------------------------------
 

@@ -117,3 +117,37 @@ def test_google_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
     assert runs["first"]["traffic"]["requests"]["POST"] < runs["sequential"]["traffic"]["requests"]["POST"]
     assert runs["floor_first"]["failed_replays"] == 0
     assert runs["noop2"]["traffic"]["requests"] == {"GET": 1}
+
+
+def test_microsoft_benchmark_prints_its_table_and_targets(tmp_path: Path) -> None:
+    dump = tmp_path / "bench.json"
+    command = [sys.executable, str(BENCHMARKS / "bench_sync.py"), "--backend", "microsoft", "--sizes", "100"]
+    command += ["--latency", str(LATENCY_MS), "--json", str(dump)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)  # a hang guard only
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for label in (
+        "floor: delta check (deltatoken)",
+        "floor: window listing",
+        "floor: listing + writes in $batch of 20",
+        "first sync",
+        "no-op sync #1 (right after it)",
+        "no-op sync #2 (median of 3)",
+        "one interview moved",
+        f"first sync, {LATENCY_MS} ms latency",
+        f"floor: listing + $batch writes, {LATENCY_MS} ms latency",
+    ):
+        assert any(line.split()[:1] == ["100"] and label in line for line in lines), label
+    assert "Targets (issue 12, Microsoft):" in result.stdout
+    verdicts = [line for line in lines if line[:4] in ("PASS", "FAIL", "n/a ")]
+    assert len(verdicts) == 8 and not [line for line in verdicts if line.startswith("n/a")]
+    # These request counts do not depend on the machine's load (how many writes share a $batch does:
+    # Graph's batches gather the writes that threads submit within a few milliseconds).
+    for target in ("right after a writing sync is 1 request", "a no-op sync is 1 request"):
+        assert any(line.startswith("PASS") and target in line for line in verdicts), target
+    runs = json.loads(dump.read_text())["sizes"][0]["runs"]
+    assert all(run["exit_code"] == 0 for run in runs.values())
+    assert runs["floor_first"]["failed_replays"] == 0
+    # The floor's writes went as $batch POSTs; a no-op is the one delta GET.
+    assert runs["floor_first"]["traffic"]["requests"]["POST"] >= 1
+    assert runs["noop2"]["traffic"]["requests"] == {"GET": 1}
