@@ -247,7 +247,9 @@ run("--config", config, "sync")  # the no-op sync
 import followup_cal.backends.microsoft_auth
 assert "msal" not in sys.modules, "msal was loaded"
 from followup_cal.backends.microsoft_auth import load_token_source
-load_token_source(Path(token_file), "client", None, "outlook")
+source = load_token_source(Path(token_file), "client", None, "outlook")
+assert "msal" not in sys.modules, "reading the token file loaded msal"
+source.cache  # msal's own cache, as a refresh needs it
 assert "msal" in sys.modules
 """
 

@@ -6,7 +6,8 @@ mode 0600 whenever msal changed it, and refreshed silently here. Signing in is t
 browser and a loopback redirect to ``http://localhost``) or the device-code flow (a code typed in on any
 device), both run by msal.
 
-msal is imported inside the functions, so importing this module (the CLI does) loads none of it.
+msal is imported inside the functions, so importing this module (the CLI does) loads none of it; a sync
+whose cached access token is still valid reads it from the cache's JSON and never loads msal at all.
 """
 
 from __future__ import annotations
@@ -93,20 +94,23 @@ class TokenSource:
     def __init__(
         self, token_file: Path, client_id: str, authority: str, calendar_name: str | None, text: str
     ) -> None:
-        import msal
-
         self.token_file = token_file
         self.client_id = client_id
         self.authority = authority
         self.calendar_name = calendar_name
-        self.cache = msal.SerializableTokenCache()
         try:
-            self.cache.deserialize(text)
+            self._data = json.loads(text)
         except ValueError:
+            self._data = None
+        if not isinstance(self._data, dict):
             raise AuthenticationError(
                 f"Cannot read the Microsoft token at {token_file} (not an msal token cache): {AUTH_AGAIN}"
-            ) from None
-        _register_cached_secrets(self.cache)
+            )
+        self._text = text
+        for kind in ("AccessToken", "RefreshToken", "IdToken"):  # no log line may show a token
+            for entry in _entries(self._data, kind):
+                register_secret(str(entry.get("secret") or ""))
+        self._cache: msal.SerializableTokenCache | None = None
         self._app: msal.PublicClientApplication | None = None
         self._token: str | None = None
         self._expires_at = 0.0
@@ -119,11 +123,19 @@ class TokenSource:
             return self._token
         return self._acquire(force_refresh=False)
 
+    @property
+    def cache(self) -> msal.SerializableTokenCache:
+        """msal's token cache of the file, loaded when first needed (a refresh, a sign-in check)."""
+        if self._cache is None:
+            import msal
+
+            self._cache = msal.SerializableTokenCache()
+            self._cache.deserialize(self._text)
+        return self._cache
+
     def account_name(self) -> str:
         """The signed-in account's user name (its e-mail address), as the cache records it."""
-        import msal
-
-        for account in self.cache.search(msal.TokenCache.CredentialType.ACCOUNT):
+        for account in _entries(self._data, "Account"):
             if account.get("username"):
                 return str(account["username"])
         return "(unknown account)"
@@ -133,20 +145,24 @@ class TokenSource:
         return self._acquire(force_refresh=True)
 
     def _from_cache(self) -> bool:
-        """Takes a cached access token that is still valid, without building msal's app (which asks the
-        sign-in service for its configuration): a sync every 15 minutes needs no request here."""
-        import msal
-
-        host = urlsplit(self.authority).hostname  # msal files tokens under the host, without a port
-        entries = self.cache.search(
-            msal.TokenCache.CredentialType.ACCESS_TOKEN,
-            target=list(REQUIRED_SCOPES),
-            query={"client_id": self.client_id, "environment": host},
-        )
+        """Takes a cached access token that is still valid, without msal (whose app would ask the
+        sign-in service for its configuration): a sync every 15 minutes needs no request and no msal
+        here. The entry is looked up as msal's ``search`` would: same client and host (msal files
+        tokens under the host, without a port), its scopes a superset of the required ones."""
+        if self._cache is not None:  # msal has it now, maybe refreshed since the file was read
+            return False
+        host = urlsplit(self.authority).hostname
+        required = {scope.casefold() for scope in REQUIRED_SCOPES}
         now = time.time()
-        for entry in entries:
-            expires_at = float(entry.get("expires_on", 0))
-            if expires_at - EXPIRY_MARGIN > now:
+        for entry in _entries(self._data, "AccessToken"):
+            scopes = {scope.casefold() for scope in str(entry.get("target", "")).split()}
+            if entry.get("client_id") != self.client_id or entry.get("environment") != host:
+                continue
+            try:
+                expires_at = float(entry.get("expires_on", 0))
+            except (TypeError, ValueError):
+                continue
+            if required <= scopes and entry.get("secret") and expires_at - EXPIRY_MARGIN > now:
                 self._token, self._expires_at = str(entry["secret"]), expires_at
                 return True
         return False
@@ -298,6 +314,15 @@ def granted_scopes(token_file: Path) -> list[str]:
     for entry in (data.get("AccessToken") or {}).values():
         scopes.update(str(entry.get("target", "")).split())
     return sorted(scopes)
+
+
+def _entries(data: Any, kind: str) -> list[dict[str, Any]]:
+    """The entries of one kind ("AccessToken", "RefreshToken", "IdToken", "Account") in msal's token
+    cache JSON."""
+    section = data.get(kind) if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        return []
+    return [entry for entry in section.values() if isinstance(entry, dict)]
 
 
 def _register_cached_secrets(cache: msal.TokenCache) -> None:
