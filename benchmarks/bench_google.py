@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import math
 import re
 import sys
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench_report import Measure, SizeResult, median_run, verdict
+from bench_report import Measure, SizeResult, median_run, standin_size_rows, verdict
 from counting_proxy import CountingProxy, RecordedWrite
 from seed_calendar import ME, WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS, SeededEvent, generate
 
@@ -310,23 +309,7 @@ def google_targets(results: list[SizeResult], benches: list[GoogleBench], help_s
     rows: list[tuple[bool | None, str]] = []
     for result, bench in zip(results, benches, strict=True):
         m, n = result.measures, result.size
-        for key, what in (("noop1", "the run right after a writing sync"), ("noop2", "a no-op sync")):
-            got = m[key].traffic.total_requests
-            rows.append((got <= 1, f"{n}: {what} is 1 request per calendar (got {got})"))
-        # Each step (deletes and moves, creates, tags) is its own batches: the steps stay in order.
-        bound = sum(math.ceil(count / BATCH_LIMIT) for count in bench.steps)
-        rows.append(
-            (
-                bench.write_requests <= bound + bench.failed_calls,
-                f"{n}: first sync's write requests <= ceil(writes / 50) per step + retries (got "
-                f"{bench.write_requests} for {bench.writes} writes {bench.steps}; bound {bound} + "
-                f"{bench.failed_calls}; ceil(all writes / 50) = {math.ceil(bench.writes / BATCH_LIMIT)})",
-            )
-        )
-        got = m["first"].seconds / m["floor_first"].seconds
-        rows.append(
-            (got <= 1.5, f"{n}: first sync within 1.5x of its batched floor, localhost (got {got:.2f}x)")
-        )
+        rows += standin_size_rows(result, bench, BATCH_LIMIT)
         if "first_latency" in m:
             ms = f"{bench.latency:g} ms"
             got = m["first_latency"].seconds / m["floor_first_latency"].seconds

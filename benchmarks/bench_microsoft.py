@@ -22,7 +22,6 @@ import argparse
 import base64
 import copy
 import json
-import math
 import re
 import sys
 from datetime import datetime, timedelta
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench_report import Measure, SizeResult, median_run, noop_path_rows, verdict
+from bench_report import Measure, SizeResult, median_run, noop_path_rows, standin_size_rows, verdict
 from counting_proxy import CountingProxy, RecordedWrite
 from seed_calendar import ME, WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS, SeededEvent, generate
 
@@ -386,23 +385,7 @@ def microsoft_targets(
     rows: list[tuple[bool | None, str]] = []
     for result, bench in zip(results, benches, strict=True):
         m, n = result.measures, result.size
-        for key, what in (("noop1", "the run right after a writing sync"), ("noop2", "a no-op sync")):
-            got = m[key].traffic.total_requests
-            rows.append((got <= 1, f"{n}: {what} is 1 request per calendar (got {got})"))
-        # Each step (deletes and moves, creates, tags, the category list) is its own batches.
-        bound = sum(math.ceil(count / BATCH_LIMIT) for count in bench.steps)
-        rows.append(
-            (
-                bench.write_requests <= bound + bench.failed_calls,
-                f"{n}: first sync's write requests <= ceil(writes / 20) per step + retries (got "
-                f"{bench.write_requests} for {bench.writes} writes {bench.steps}; bound {bound} + "
-                f"{bench.failed_calls})",
-            )
-        )
-        got = m["first"].seconds / m["floor_first"].seconds
-        rows.append(
-            (got <= 1.5, f"{n}: first sync within 1.5x of its batched floor, localhost (got {got:.2f}x)")
-        )
+        rows += standin_size_rows(result, bench, BATCH_LIMIT)
         if "first_latency" in m:
             got = m["first_latency"].seconds / m["floor_first_latency"].seconds
             rows.append(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from counting_proxy import Traffic
 
@@ -126,6 +127,39 @@ ROWS = (
     "sequential_latency",
     "floor_first_latency",
 )
+
+
+class WriteCounts(Protocol):
+    """What a stand-in benchmark counted of its first sync's writes."""
+
+    steps: list[int]  # writes per step: deletes and moves, creates, tags (and more steps if any)
+    write_requests: int  # the HTTP requests that carried them (batches plus single writes)
+    writes: int  # calls written
+    failed_calls: int  # calls answered with an error (retried or re-planned)
+
+
+def standin_size_rows(result: SizeResult, counts: WriteCounts, limit: int) -> list[tuple[bool | None, str]]:
+    """Issue 12's rows for a backend of batched writes (Google, Microsoft) at one size: one request for a
+    no-op and for the run after a writing sync; write requests within ceil(writes / limit) per step, plus
+    retries; the first sync within 1.5x of its batched floor on localhost."""
+    m, n = result.measures, result.size
+    rows: list[tuple[bool | None, str]] = []
+    for key, what in (("noop1", "the run right after a writing sync"), ("noop2", "a no-op sync")):
+        got = m[key].traffic.total_requests
+        rows.append((got <= 1, f"{n}: {what} is 1 request per calendar (got {got})"))
+    # Each step is its own batches: the steps stay in order.
+    bound = sum(math.ceil(count / limit) for count in counts.steps)
+    rows.append(
+        (
+            counts.write_requests <= bound + counts.failed_calls,
+            f"{n}: first sync's write requests <= ceil(writes / {limit}) per step + retries (got "
+            f"{counts.write_requests} for {counts.writes} writes {counts.steps}; bound {bound} + "
+            f"{counts.failed_calls}; ceil(all writes / {limit}) = {math.ceil(counts.writes / limit)})",
+        )
+    )
+    got = m["first"].seconds / m["floor_first"].seconds
+    rows.append((got <= 1.5, f"{n}: first sync within 1.5x of its batched floor, localhost (got {got:.2f}x)"))
+    return rows
 
 
 def ratio(value: float, floor: float) -> str:
