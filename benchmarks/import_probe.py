@@ -4,10 +4,11 @@ word lists and the like), so that the benchmark can tell what a no-op sync loads
 
 from __future__ import annotations
 
-import atexit
 import json
 import runpy
 import sys
+
+from probe_exit import when_exiting
 
 DATA_MARK = "/followup_cal/data/"
 
@@ -25,7 +26,7 @@ def main() -> None:
             json.dump({"modules": sorted(sys.modules), "data_files": opened}, handle)
 
     sys.addaudithook(hook)
-    atexit.register(report)
+    when_exiting(report)
     sys.argv = ["followup-cal", *args]
     runpy.run_module("followup_cal", run_name="__main__", alter_sys=True)
 

@@ -8,9 +8,10 @@ belongs to the new program's memory alone.
 
 from __future__ import annotations
 
-import atexit
 import runpy
 import sys
+
+from probe_exit import when_exiting
 
 
 def main() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
         with open(out, "w") as handle:
             handle.write(peak)
 
-    atexit.register(report)
+    when_exiting(report)
     sys.argv = ["followup-cal", *args]
     runpy.run_module("followup_cal", run_name="__main__", alter_sys=True)
 

@@ -65,7 +65,8 @@ def test_a_settled_calendar_ends_quick_and_a_changed_one_is_left_to_the_full_run
         # Right after the writing sync (its own writes vouched for): quick, nothing heavy imported.
         quick = run("-c", PROBE, "--config", str(config), "sync")
         assert quick.stdout.split("\n")[0] == "True []", quick.stdout + quick.stderr
-        assert run("-m", "followup_cal", "--config", str(config), "sync").stdout == ""
+        settled = run("-m", "followup_cal", "--config", str(config), "sync")
+        assert (settled.returncode, settled.stdout, settled.stderr) == (0, "", "")
 
         caches = list((tmp_path / "cache").rglob("sync-state-*.json"))
         assert len(caches) == 1

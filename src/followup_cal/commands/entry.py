@@ -11,20 +11,33 @@ check is sent once more, the price of a run that has work to do anyway.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 QUICK_COMMAND = "sync"
 
 
 def main() -> None:
     if _quick_noop(sys.argv[1:]):
-        sys.exit(0)
+        _end_settled_run()
     from followup_cal.commands.cli import main as full_main
 
     full_main()
+
+
+def _end_settled_run() -> NoReturn:
+    """Ends a quick no-op with status 0, skipping the interpreter's teardown of its ~200 modules (about
+    8 ms, a sixth of what the program itself costs on such a run). Nothing waits for that teardown: the
+    run printed nothing, its cache is saved and its lock released, and it started no thread."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(0)
 
 
 def quick_arguments(argv: list[str]) -> str | bool | None:
