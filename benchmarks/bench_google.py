@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench_report import Measure, SizeResult, median_run, standin_size_rows, verdict
+from bench_report import Measure, SizeResult, median_run, probed_sync, standin_size_rows, verdict
 from counting_proxy import CountingProxy, RecordedWrite
 from seed_calendar import ME, WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS, SeededEvent, generate
 
@@ -168,12 +168,7 @@ class GoogleBench:
         from bench_sync import CHILD_ENV
 
         env = {**CHILD_ENV, "XDG_CACHE_HOME": str(config.parent / "cache")}
-        proxy.take()
-        seconds, peak, code, output = self.run_child(
-            [sys.executable, "-m", "followup_cal", "--config", str(config), "sync"], env
-        )
-        traffic, writes = proxy.take()
-        return Measure(label, seconds, peak, code, traffic, output=output), writes
+        return probed_sync(self.run_child, label, proxy, config, env)
 
     def folder(self, name: str) -> Path:
         folder = self.tmp / f"google-{name}-{self.size}"

@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench_report import Measure, SizeResult, median_run, noop_path_rows, standin_size_rows, verdict
+from bench_report import (
+    Measure,
+    SizeResult,
+    median_run,
+    noop_path_rows,
+    probed_sync,
+    standin_size_rows,
+    verdict,
+)
 from counting_proxy import CountingProxy, RecordedWrite
 from seed_calendar import ME, WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS, SeededEvent, generate
 
@@ -41,7 +49,6 @@ from graph_seed import microsoft_config
 from graph_standin import ACCESS_TOKEN, QUIET_FIELDS, GraphStandin
 from microsoft_identity import MicrosoftIdentity
 
-HERE = Path(__file__).resolve().parent
 CALENDAR_PATH = "me/calendar"
 AUTH = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
 BATCH_LIMIT = 20
@@ -216,17 +223,7 @@ class MicrosoftBench:
             "XDG_CACHE_HOME": str(config.parent / "cache"),
             "REQUESTS_CA_BUNDLE": str(self.identity.ca_file),  # msal, should the token need a refresh
         }
-        peak_file = config.parent / "peak-kb.txt"
-        peak_file.unlink(missing_ok=True)
-        proxy.take()
-        seconds, peak, code, output = self.run_child(
-            [sys.executable, str(HERE / "peak_probe.py"), str(peak_file), "--config", str(config), "sync"],
-            env,
-        )
-        traffic, writes = proxy.take()
-        if peak_file.exists():  # the CLI's own peak, not the one inherited from this big process
-            peak = int(peak_file.read_text()) / 1024
-        return Measure(label, seconds, peak, code, traffic, output=output), writes
+        return probed_sync(self.run_child, label, proxy, config, env)
 
     def folder(self, name: str) -> Path:
         folder = self.tmp / f"microsoft-{name}-{self.size}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from counting_proxy import Traffic
+from counting_proxy import CountingProxy, RecordedWrite, Traffic
 
 
 @dataclass
@@ -127,6 +129,28 @@ ROWS = (
     "sequential_latency",
     "floor_first_latency",
 )
+
+
+RunChild = Callable[[list[str], dict[str, str]], tuple[float, float, int, str]]
+"""bench_sync.run_child: runs a command, returns its wall seconds, peak MB, exit code and output."""
+
+
+def probed_sync(
+    run_child: RunChild, label: str, proxy: CountingProxy, config: Path, env: dict[str, str]
+) -> tuple[Measure, list[RecordedWrite]]:
+    """One ``followup-cal sync`` in a fresh process through peak_probe.py, so that its peak memory is the
+    CLI's own and not the one a child of this big process (holding a stand-in's calendar) inherits."""
+    peak_file = config.parent / "peak-kb.txt"
+    peak_file.unlink(missing_ok=True)
+    proxy.take()
+    probe = str(Path(__file__).with_name("peak_probe.py"))
+    seconds, peak, code, output = run_child(
+        [sys.executable, probe, str(peak_file), "--config", str(config), "sync"], env
+    )
+    traffic, writes = proxy.take()
+    if peak_file.exists():
+        peak = int(peak_file.read_text()) / 1024
+    return Measure(label, seconds, peak, code, traffic, output=output), writes
 
 
 class WriteCounts(Protocol):
