@@ -129,7 +129,7 @@ def test_doctor_and_calendars(tmp_path: Path, identity: MicrosoftIdentity, outlo
         "  Calendar  AAMkADefaultCalendar  (default, writable)",
         "  Team calendar  AAMkShared  (read-only)",
     ]
-    text = config.read_text().replace('token_file =', 'calendar_id = "AAMkShared"\ntoken_file =')
+    text = config.read_text().replace("token_file =", 'calendar_id = "AAMkShared"\ntoken_file =')
     config.write_text(text)
     code, stdout, _ = invoke("--config", str(config), "doctor")
     assert code == 1

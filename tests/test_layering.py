@@ -29,8 +29,22 @@ ALLOWED: dict[str, set[str]] = {
 PARTS = set(ALLOWED) - {"root", "main"}
 
 # Libraries that do I/O or belong to a backend or the command line: the pure core never imports them.
-NOT_IN_CORE = {"click", "rich", "icalendar", "caldav", "googleapiclient", "google", "msal", "keyring",
-               "http", "socket", "ssl", "requests", "subprocess", "platformdirs"}
+NOT_IN_CORE = {
+    "click",
+    "rich",
+    "icalendar",
+    "caldav",
+    "googleapiclient",
+    "google",
+    "msal",
+    "keyring",
+    "http",
+    "socket",
+    "ssl",
+    "requests",
+    "subprocess",
+    "platformdirs",
+}
 
 
 def part_of_module(module: str) -> str:

@@ -74,9 +74,13 @@ def test_revoked_grant_is_one_line_saying_to_sign_in_again(
     identity.revoke()
     with pytest.raises(AuthenticationError) as raised:
         load_token_source(path, CLIENT_ID, identity.authority, "outlook")()
-    assert str(raised.value) == revoked_message("outlook") == (
-        "Microsoft access for calendar 'outlook' was revoked or expired: "
-        "run `followup-cal auth microsoft` again"
+    assert (
+        str(raised.value)
+        == revoked_message("outlook")
+        == (
+            "Microsoft access for calendar 'outlook' was revoked or expired: "
+            "run `followup-cal auth microsoft` again"
+        )
     )
     assert path.read_bytes() == saved
 
