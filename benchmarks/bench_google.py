@@ -16,14 +16,21 @@ from __future__ import annotations
 
 import argparse
 import base64
-import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench_report import Measure, SizeResult, median_run, probed_sync, standin_size_rows, verdict
+from bench_report import (
+    Measure,
+    SizeResult,
+    median_run,
+    probed_sync,
+    standin_floor,
+    standin_size_rows,
+    verdict,
+)
 from counting_proxy import CountingProxy, RecordedWrite
 from seed_calendar import ME, WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS, SeededEvent, generate
 
@@ -260,20 +267,8 @@ class GoogleBench:
             query["pageToken"] = page["nextPageToken"]
 
     def floors(self, first_writes: list[RecordedWrite]) -> None:
-        from bench_sync import floor_run
-
         def floor(label: str, requests: list[dict[str, Any]], latency: float = 0.0) -> Measure:
-            standin, proxy = self.scenario(latency)
-            try:
-                measure = floor_run(
-                    label, proxy, self.folder(re.sub(r"\W+", "-", label)), requests, self.interpreter
-                )
-                # Calls inside a replayed batch that the stand-in refused count as refused requests too.
-                measure.failed_replays += sum(r.in_batch and r.status >= 400 for r in standin.request_log)
-                return measure
-            finally:
-                proxy.close()
-                standin.stop()
+            return standin_floor(self, label, requests, latency)
 
         pages = self.window_pages(self.seed)
         token = self.sync_token(self.seed)

@@ -35,6 +35,7 @@ from bench_report import (
     median_run,
     noop_path_rows,
     probed_sync,
+    standin_floor,
     standin_size_rows,
     verdict,
 )
@@ -342,20 +343,8 @@ class MicrosoftBench:
             path = self.relative(page["@odata.nextLink"])
 
     def floors(self, first_writes: list[RecordedWrite]) -> None:
-        from bench_sync import floor_run
-
         def floor(label: str, requests: list[dict[str, Any]], latency: float = 0.0) -> Measure:
-            standin, proxy = self.scenario(latency)
-            try:
-                measure = floor_run(
-                    label, proxy, self.folder(re.sub(r"\W+", "-", label)), requests, self.interpreter
-                )
-                # Parts of a replayed $batch that the stand-in refused count as refused requests too.
-                measure.failed_replays += sum(r.in_batch and r.status >= 400 for r in standin.request_log)
-                return measure
-            finally:
-                proxy.close()
-                standin.stop()
+            return standin_floor(self, label, requests, latency)
 
         pages = self.window_pages()
         check = self.delta_check()

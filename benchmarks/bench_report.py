@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -151,6 +152,36 @@ def probed_sync(
     if peak_file.exists():
         peak = int(peak_file.read_text()) / 1024
     return Measure(label, seconds, peak, code, traffic, output=output), writes
+
+
+class StandinBench(Protocol):
+    """A benchmark against an in-process stand-in (bench_google.py, bench_microsoft.py)."""
+
+    interpreter: float  # seconds an empty interpreter takes to start
+
+    def scenario(self, latency: float = 0.0) -> tuple[Any, CountingProxy]:
+        """A fresh copy of the seeded stand-in, started, and a counting proxy in front of it."""
+        ...
+
+    def folder(self, name: str) -> Path: ...
+
+
+def standin_floor(
+    bench: StandinBench, label: str, requests: list[dict[str, Any]], latency: float = 0.0
+) -> Measure:
+    """A floor row: ``requests`` sent raw (bench_sync.floor_run) to a fresh copy of the bench's stand-in.
+    Calls inside a replayed batch that the stand-in refused count as refused requests too."""
+    from bench_sync import floor_run
+
+    standin, proxy = bench.scenario(latency)
+    try:
+        folder = bench.folder(re.sub(r"\W+", "-", label))
+        measure = floor_run(label, proxy, folder, requests, bench.interpreter)
+        measure.failed_replays += sum(r.in_batch and r.status >= 400 for r in standin.request_log)
+        return measure
+    finally:
+        proxy.close()
+        standin.stop()
 
 
 class WriteCounts(Protocol):
