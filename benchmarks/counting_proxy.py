@@ -97,6 +97,10 @@ class CountingProxy:
         self.traffic = Traffic()
         self.recorded: list[RecordedWrite] = []
         self._lock = threading.Lock()
+        # Requests being handled, counted until their bookkeeping is done: a client may read its answer
+        # and exit before the handler thread has counted it, and take() must not miss that count.
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -117,6 +121,16 @@ class CountingProxy:
                     self.upstream.close()
 
             def handle_any(self) -> None:
+                with proxy._lock:
+                    proxy._in_flight += 1
+                try:
+                    self.handle_counted()
+                finally:
+                    with proxy._lock:
+                        proxy._in_flight -= 1
+                        proxy._idle.notify_all()
+
+            def handle_counted(self) -> None:
                 received = time.perf_counter()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -187,8 +201,10 @@ class CountingProxy:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def take(self) -> tuple[Traffic, list[RecordedWrite]]:
-        """What was counted and recorded since the last call; starts counting afresh."""
+        """What was counted and recorded since the last call (after the requests being handled are
+        counted); starts counting afresh."""
         with self._lock:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=30)
             traffic, recorded = self.traffic, self.recorded
             self.traffic, self.recorded = Traffic(), []
         return traffic, recorded
