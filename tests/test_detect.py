@@ -319,3 +319,14 @@ def test_language_data_is_read_once_and_only_when_needed() -> None:
         "assert v.vocabulary.cache_info().misses == 1"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_broken_word_list_names_the_file_and_what_to_do() -> None:
+    from followup_cal.core.vocabulary import build
+    from followup_cal.errors import DataFileError
+
+    with pytest.raises(DataFileError) as caught:
+        build({"xx": {"interview": "interview"}})
+    message = str(caught.value)
+    assert "data/languages/xx.toml [detect]" in message and "reinstall followup-cal" in message
+    assert "interview must be a list of strings" in message

@@ -20,6 +20,11 @@ class ConfigError(FollowupCalError):
     exit_code = EXIT_USAGE
 
 
+class DataFileError(FollowupCalError):
+    """A data file shipped with followup-cal (a language's word lists) cannot be read: the installation
+    is broken."""
+
+
 class UsageError(FollowupCalError):
     exit_code = EXIT_USAGE
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from followup_cal.core.language_files import language_tables
+from followup_cal.core.language_files import LANGUAGE_FOLDER, broken, language_tables
 
 _WS = r"[^\S\n]+"
 _OWS = r"[^\S\n]*"
@@ -219,6 +219,13 @@ def _date_pattern(tables: dict[str, dict[str, Any]], grammar_parts: dict[str, An
 @functools.cache
 def grammar() -> Grammar:
     """The grammar of all language files, built once."""
+    try:
+        return _build_grammar()
+    except (KeyError, TypeError, ValueError, AttributeError, re.error) as error:
+        raise broken(f"{LANGUAGE_FOLDER}/*.toml [decision]", repr(error)) from None
+
+
+def _build_grammar() -> Grammar:
     tables = _read_tables()
     months = {word: index + 1 for word, index in _lookup(tables, "months").items()}
     weekdays = _lookup(tables, "weekdays")

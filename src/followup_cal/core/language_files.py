@@ -11,6 +11,8 @@ import tomllib
 from importlib import resources
 from typing import Any
 
+from followup_cal.errors import DataFileError
+
 LANGUAGE_FOLDER = "data/languages"
 
 
@@ -21,8 +23,19 @@ def language_files() -> dict[str, dict[str, Any]]:
     files: dict[str, dict[str, Any]] = {}
     for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
         if item.name.endswith(".toml"):
-            files[item.name.removesuffix(".toml")] = tomllib.loads(item.read_text(encoding="utf-8"))
+            try:
+                files[item.name.removesuffix(".toml")] = tomllib.loads(item.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                raise broken(f"{LANGUAGE_FOLDER}/{item.name}", error) from None
     return files
+
+
+def broken(where: str, problem: object) -> DataFileError:
+    """The error for a language file that cannot be used: followup-cal's installation is damaged."""
+    return DataFileError(
+        f"followup-cal's word list {where} cannot be used ({problem}): reinstall followup-cal "
+        "(pip install --force-reinstall followup-cal)"
+    )
 
 
 def language_tables(name: str, *, first: str | None = None) -> dict[str, dict[str, Any]]:

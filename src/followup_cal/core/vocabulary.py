@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from followup_cal.core import language_files
-from followup_cal.core.language_files import LANGUAGE_FOLDER
+from followup_cal.core.language_files import LANGUAGE_FOLDER, broken
 
 # Classes of [detect] that are word lists (the rest are settings such as session_of).
 WORD_CLASSES = (
@@ -179,7 +179,6 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    languages: tuple[str, ...]
     words: dict[str, Matcher]  # by class of WORD_CLASSES
     against: dict[str, Matcher]  # the [detect.not_interview] classes, and "leisure"
     cancelled_prefix: re.Pattern[str] | None  # over fold_keep(title)
@@ -191,7 +190,7 @@ class Vocabulary:
 def _strings(table: dict[str, Any], key: str, where: str) -> list[str]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValueError(f"{where}: {key} must be a list of strings")
+        raise broken(where, f"{key} must be a list of strings")
     return value
 
 
@@ -215,7 +214,7 @@ def build(tables: dict[str, dict[str, Any]]) -> Vocabulary:
         against[LEISURE].extend(_strings(table, LEISURE, where))
         negative = table.get("not_interview", {})
         if not isinstance(negative, dict):
-            raise ValueError(f"{where}: not_interview must be a table of word lists")
+            raise broken(where, "not_interview must be a table of word lists")
         for name in negative:
             against.setdefault(name, []).extend(_strings(negative, name, where + ".not_interview"))
         session_words.extend(_strings(table, "session_words", where))
@@ -224,7 +223,7 @@ def build(tables: dict[str, dict[str, Any]]) -> Vocabulary:
         pair = _strings(table, "between", where)
         if pair:
             if len(pair) != 2:
-                raise ValueError(f'{where}: between must name two words, e.g. ["between", "and"]')
+                raise broken(where, 'between must name two words, e.g. ["between", "and"]')
             between.append((pair[0], pair[1]))
     index = Index(
         [(name, entry) for name, entries in merged.items() for entry in entries]
@@ -235,7 +234,6 @@ def build(tables: dict[str, dict[str, Any]]) -> Vocabulary:
     rounds = _alternatives(numbered)
     of = "|".join(re.escape(fold_keep(word).strip()) for word in session_of if word.strip())
     return Vocabulary(
-        languages=tuple(tables),
         words={name: Matcher(index, name) for name in merged},
         against={name: Matcher(index, AGAINST + name) for name in against},
         cancelled_prefix=(
