@@ -281,7 +281,7 @@ def is_service(domain: str) -> bool:
 
 def recruiting_person(person: Person, vocab: Vocabulary) -> str | None:
     """What names ``person`` a recruiter: their mailbox ("talent@") or their name ("Acme Recruiting")."""
-    local = person.email.strip().lower().removeprefix("mailto:").partition("@")[0]
+    local = person.address.partition("@")[0]
     for text in (local, person.name):
         hit = vocab.words["recruiting"].first(fold(text))
         if hit is not None:

@@ -86,10 +86,14 @@ class Person:
     def label(self) -> str:
         return self.name or self.email
 
+    @property
+    def address(self) -> str:
+        """The e-mail address in lower case, without a ``mailto:`` prefix."""
+        return self.email.strip().casefold().removeprefix("mailto:")
+
     def is_user(self, me: Sequence[str]) -> bool:
         """The user: marked so by the backend, or one of the configured ``me`` addresses."""
-        address = self.email.strip().removeprefix("mailto:").removeprefix("MAILTO:").casefold()
-        return self.is_me or address in {m.strip().casefold() for m in me}
+        return self.is_me or self.address in {m.strip().casefold() for m in me}
 
 
 @dataclass(frozen=True)

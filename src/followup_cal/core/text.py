@@ -169,8 +169,8 @@ _NAME_PART = re.compile(r"[^\W\d_]{2,}")
 
 
 def _local_words(person: Person) -> list[str]:
-    local = person.email.strip().removeprefix("mailto:").removeprefix("MAILTO:").partition("@")[0]
-    return [word for word in re.split(r"[._+\-]", local.casefold()) if word]
+    local = person.address.partition("@")[0]
+    return [word for word in re.split(r"[._+\-]", local) if word]
 
 
 def is_role_mailbox(person: Person) -> bool:
@@ -190,7 +190,7 @@ def display_name(person: Person) -> str:
     if is_role_mailbox(person):
         return ""
     name = clean(person.name, 80)
-    local = person.email.strip().removeprefix("mailto:").partition("@")[0]
+    local = person.address.partition("@")[0]
     if name and "@" not in name and not (name.casefold() == local.casefold() and name.islower()):
         return name
     words = re.split(r"[._\-]", local)
