@@ -171,3 +171,16 @@ def test_a_lock_that_stays_is_one_clear_line(proxy: FlakyProxy, calendar_url: st
         "calendar; try again later"
     )
     assert proxy.log.count("PUT") == FAST_RETRY.attempts
+
+
+def test_only_dav_and_caldav_conditions_count_as_preconditions() -> None:
+    """SabreDAV (Nextcloud, Baikal) puts its own s:exception and s:message in every DAV:error body: those
+    are notes, not conditions; a read-only calendar's need-privileges is the 403 to explain."""
+    from followup_cal.backends.dav import preconditions_in
+
+    body = (
+        b'<?xml version="1.0"?><d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns">'
+        b"<d:need-privileges/><s:exception>Sabre\\DAV\\Exception\\NeedPrivileges</s:exception>"
+        b"<s:message>User did not have the required privileges</s:message></d:error>"
+    )
+    assert [condition.local_name for condition in preconditions_in(body)] == ["need-privileges"]

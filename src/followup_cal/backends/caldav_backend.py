@@ -375,7 +375,9 @@ class CaldavBackend:
         status = reply.status
         if status in (200, 201, 204):
             return
-        refused = preconditions_in(reply.body) if 400 <= status < 500 else []
+        conditions = preconditions_in(reply.body) if 400 <= status < 500 else []
+        # DAV:need-privileges is the 403 of a calendar the account may not write to: said below.
+        refused = [condition for condition in conditions if condition.local_name != "need-privileges"]
         if refused:
             names = ", ".join(condition.local_name for condition in refused)
             raise BackendError(

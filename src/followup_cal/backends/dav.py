@@ -468,7 +468,8 @@ class Precondition:
 
 
 def preconditions_in(body: bytes) -> list[Precondition]:
-    """The conditions named by a DAV:error answer; none when the body is not such XML."""
+    """The DAV and CalDAV conditions named by a DAV:error answer; none when the body is not such XML.
+    Elements of other namespaces are a server's own notes (SabreDAV's s:exception, s:message)."""
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -477,6 +478,8 @@ def preconditions_in(body: bytes) -> list[Precondition]:
         return []
     found = []
     for element in root:
+        if not element.tag.startswith((DAV, CALDAV)):
+            continue
         hrefs = ((href.text or "").strip() for href in element.iter(f"{DAV}href"))
         found.append(Precondition(element.tag, tuple(href for href in hrefs if href)))
     return found
