@@ -276,11 +276,11 @@ class GoogleBackend:
 
     def create_sent(self, draft: ReminderDraft, *, tried: bool) -> Event:
         """``create``; ``tried``: an earlier attempt (in a batch) may have landed."""
-        retries_before = self.retries
+        retries_before = self.retries_here()
         try:
             item = self.execute_request(self.insert_request(draft), retry=True, what="creating a reminder")
         except ApiFailure as failure:
-            item = self.settle_create(draft, failure, tried=tried or self.retries > retries_before)
+            item = self.settle_create(draft, failure, tried=tried or self.retries_here() > retries_before)
         self.record_write(draft.uid, item)
         return item_to_event(item, self.name, ZoneInfo("UTC"))
 
@@ -393,11 +393,11 @@ class GoogleBackend:
         (in a batch) may have landed."""
         if etag is not None:
             request.headers["If-Match"] = etag
-        retries_before = self.retries
+        retries_before = self.retries_here()
         try:
             result: Json = self.execute_request(request, retry=etag is not None, what=what)
         except ApiFailure as failure:
-            tried = tried or self.retries > retries_before
+            tried = tried or self.retries_here() > retries_before
             return self.settle_conditional(failure, what, event_id, landed, tried=tried)
         return result or {}
 
@@ -450,7 +450,18 @@ class GoogleBackend:
                 raise TransientError(f"Calendar '{self.name}': {what} failed: {failure}; try again later")
             delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
             time.sleep(delay * random.uniform(0.5, 1.0))
+            self.count_retry()
+
+    def count_retry(self) -> None:
+        """Counts a request sent again: over the backend's life (``retries``) and in this thread."""
+        with self._connections_lock:
             self.retries += 1
+        self._local.retries = self.retries_here() + 1
+
+    def retries_here(self) -> int:
+        """Requests this thread sent again. Whether a write's earlier attempt may have landed is judged
+        by its own thread's retries: batches of one step are sent from several threads at once."""
+        return int(getattr(self._local, "retries", 0))
 
     def _http(self) -> Any:
         """This thread's connection to the API (made on its first request)."""

@@ -76,7 +76,8 @@ def write_batch(backend: GoogleBackend, writes: Sequence[Write]) -> list[BaseExc
                 outcomes[index] = _guarded(functools.partial(part.alone, True))
             else:
                 outcomes[index] = TransientError(
-                    f"Calendar '{backend.name}': Google did not carry out a write; try again later"
+                    f"Calendar '{backend.name}': Google answered a write with a temporary error and it "
+                    "cannot safely be sent again (it may or may not have been made); run sync again later"
                 )
     for index in later:
         write = writes[index]
@@ -203,8 +204,8 @@ def _outcome(
 
 
 class _Batch:
-    """The calls as one request with ``execute(num_retries=...)``, as GoogleBackend._execute sends it;
-    each execution sends a fresh batch and returns ``{index: (response, HttpError or None)}``."""
+    """The calls as one request with ``execute(num_retries=...)``, as GoogleBackend.execute_request sends
+    it; each execution sends a fresh batch and returns ``{index: (response, HttpError or None)}``."""
 
     def __init__(self, backend: GoogleBackend, parts: dict[int, _Part]) -> None:
         self.backend, self.parts = backend, parts
@@ -234,7 +235,7 @@ def _send(backend: GoogleBackend, parts: dict[int, _Part]) -> tuple[dict[int, tu
     """Sends the parts as one batch; returns the answers and whether the batch had to be sent again."""
     from followup_cal.backends.google_service import ApiFailure
 
-    retries_before = backend.retries
+    retries_before = backend.retries_here()
     retry = all(part.retry for part in parts.values())
     try:
         answers: dict[int, tuple[Any, Any]] = backend.execute_request(
@@ -242,10 +243,10 @@ def _send(backend: GoogleBackend, parts: dict[int, _Part]) -> tuple[dict[int, tu
         )
     except ApiFailure as failure:
         raise backend.error_for(failure, "writing a batch of changes") from None
-    return answers, backend.retries > retries_before
+    return answers, backend.retries_here() > retries_before
 
 
 def _pause(backend: GoogleBackend) -> None:
     """The backoff before calls of a batch are sent again alone."""
     time.sleep(min(backend.backoff_cap, backend.backoff_base) * random.uniform(0.5, 1.0))
-    backend.retries += 1
+    backend.count_retry()
