@@ -25,6 +25,8 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from followup_cal.backends.base import ChangeCheck, OwnWrites
+from followup_cal.backends.http import is_transient
+from followup_cal.backends.microsoft_auth import AUTH_AGAIN
 from followup_cal.backends.microsoft_http import BATCH_SIZE, GraphAnswer, GraphRequest, GraphTransport
 from followup_cal.backends.microsoft_items import (
     MASTER_CATEGORY_COLOUR,
@@ -65,7 +67,6 @@ from followup_cal.errors import (
 
 log = logging.getLogger(__name__)
 
-AUTH_AGAIN = "run `followup-cal auth microsoft` again"
 PAGE_SIZE = 100
 DELTA_PAGE_SIZE = 500
 # The calendar view a change check watches, from the day its token was made; a token older than
@@ -394,7 +395,7 @@ class MicrosoftBackend:
         prefix = f"Calendar '{self.name}': {what} failed"
         code, message = answer.error()
         status = answer.status
-        if status == 0 or status in (429, 500, 502, 503, 504):
+        if status == 0 or is_transient(status):
             detail = message if status == 0 else f"Microsoft Graph answered {status} {code}".strip()
             raise TransientError(f"{prefix}: {detail}; try again later")
         if status == 401:

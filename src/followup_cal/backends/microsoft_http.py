@@ -61,7 +61,6 @@ class GraphAnswer:
 class _Slot:
     request: GraphRequest
     since: float
-    taken: bool = False
     answer: GraphAnswer | None = None
     failure: BaseException | None = None
 
@@ -187,8 +186,6 @@ class GraphTransport:
                 continue
             chunk = self._queue[:BATCH_SIZE]
             del self._queue[:BATCH_SIZE]
-            for taken in chunk:
-                taken.taken = True
             return chunk
 
     def _batch(self, requests: list[GraphRequest]) -> list[GraphAnswer]:

@@ -94,12 +94,12 @@ def _google_call(request: Any) -> Any:
         ) from None
 
 
-MICROSOFT_AUTH_AGAIN = "run `followup-cal auth microsoft` again"
 CALENDAR_LIST_SELECT = "id,name,canEdit,isDefaultCalendar"
 
 
 def microsoft_calendars(access_token: Callable[[], str], api_endpoint: str | None) -> list[CalendarAccess]:
     """Every calendar of the signed-in Microsoft account (Graph ``GET /me/calendars``), with ``canEdit``."""
+    from followup_cal.backends.microsoft_auth import AUTH_AGAIN
     from followup_cal.backends.microsoft_http import GraphRequest, GraphTransport
 
     transport = GraphTransport(api_endpoint, access_token)
@@ -109,7 +109,7 @@ def microsoft_calendars(access_token: Callable[[], str], api_endpoint: str | Non
         answer = transport.send(GraphRequest("GET", path))
         if answer.status == 401:
             raise AuthenticationError(
-                f"Microsoft Graph refused the saved token (HTTP 401): {MICROSOFT_AUTH_AGAIN}"
+                f"Microsoft Graph refused the saved token (HTTP 401): {AUTH_AGAIN}"
             )
         if answer.status == 0:
             raise BackendError(
