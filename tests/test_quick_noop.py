@@ -78,3 +78,38 @@ def test_a_settled_calendar_ends_quick_and_a_changed_one_is_left_to_the_full_run
         assert caches[0].read_bytes() == saved  # left as it was for the full run
         full = run("-m", "followup_cal", "--config", str(config), "sync")
         assert full.returncode == 0 and "updated" in full.stdout, full.stdout + full.stderr
+
+
+def test_a_lasting_problem_keeps_a_plain_sync_full_but_not_a_quiet_one(tmp_path: Path) -> None:
+    """A settled calendar with an event that cannot be read: a plain sync says it again (the full
+    command line), a ``-q`` sync (cron's) has nothing to say and ends quick."""
+    unreadable = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nX-WR-TIMEZONE:Not/AZone\r\nBEGIN:VEVENT\r\n"
+        b"UID:floating@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20300601T090000\r\n"
+        b"DTEND:20300601T100000\r\nSUMMARY:Lunch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    with running_radicale(users={"alice": SECRET}) as radicale:
+        url = radicale.make_calendar("alice", "quick", "Work")
+        screen = (FIXTURES / "future_phone_screen.ics").read_bytes()
+        assert radicale.put_ics(url + "screen.ics", screen, user="alice") == 201
+        assert radicale.put_ics(url + "zone.ics", unreadable, user="alice") == 201
+        config = tmp_path / "config.toml"
+        config.write_text(
+            'timezone = "Europe/Berlin"\nme = ["me@example.com"]\n[rules]\nwindow_future_days = 3650\n'
+            f'[calendars.work]\ntype = "caldav"\nurl = "{url}"\nusername = "alice"\npassword_env = "DAV_PW"\n'
+        )
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "DAV_PW": SECRET}
+
+        def run(*code_and_args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, *code_and_args], capture_output=True, text=True, env=env, timeout=60
+            )
+
+        first = run("-m", "followup_cal", "--config", str(config), "sync")
+        assert first.returncode == 0 and "X-WR-TIMEZONE could not be applied" in first.stderr, first.stderr
+        plain = run("-c", PROBE, "--config", str(config), "sync")
+        assert plain.stdout.startswith("False"), plain.stdout + plain.stderr
+        quiet = run("-c", PROBE, "-q", "--config", str(config), "sync")
+        assert quiet.stdout.startswith("True"), quiet.stdout + quiet.stderr
+        again = run("-m", "followup_cal", "--config", str(config), "sync")
+        assert again.returncode == 0 and "X-WR-TIMEZONE could not be applied" in again.stderr

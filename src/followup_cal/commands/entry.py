@@ -80,7 +80,8 @@ def _quick_noop(argv: list[str]) -> bool:
     logger.addHandler(heard)
     propagate, logger.propagate = logger.propagate, False
     try:
-        return _all_settled(config if isinstance(config, str) else None) and not heard.heard
+        quiet = any(option in ("-q", "--quiet") for option in argv)
+        return _all_settled(config if isinstance(config, str) else None, quiet) and not heard.heard
     except Exception:  # whatever it was, the full command line meets it again and says it
         return False
     finally:
@@ -88,7 +89,9 @@ def _quick_noop(argv: list[str]) -> bool:
         logger.propagate = propagate
 
 
-def _all_settled(config: str | None) -> bool:
+def _all_settled(config: str | None, quiet: bool) -> bool:
+    """Every group settled, and nothing to say: a settled group's lasting problems (an unreadable
+    event) are said again by the full command line, unless it runs with ``-q`` (as cron's does)."""
     from followup_cal.backends.base import CalendarBackend
     from followup_cal.backends.registry import open_backend
     from followup_cal.config.load import config_path, load_settings
@@ -119,7 +122,7 @@ def _all_settled(config: str | None) -> bool:
         }
         for group in groups:
             settled, _tokens = check_settled(group, backends, settings, now, cache)
-            if settled is None or settled.problems:
+            if settled is None or (settled.problems and not quiet):
                 return False
         cache.save()
     return True
