@@ -117,14 +117,16 @@ def analyse(
     start, end = window(settings, now)
     analysis = Analysis(group)
     listings = {}
-    for name in dict.fromkeys((*group.sources, group.target)):
-        listing = backends[name].list_window(start, end + lookahead, settings.timezone)
-        if lookahead:
-            listing = _within(listing, end, settings.timezone, analysis)
-        listings[name] = listing
-        analysis.problems.extend(listing.problems)
-    if preparing is not None:
-        preparing.join()  # before the word lists are needed here: they are not built twice
+    try:
+        for name in dict.fromkeys((*group.sources, group.target)):
+            listing = backends[name].list_window(start, end + lookahead, settings.timezone)
+            if lookahead:
+                listing = _within(listing, end, settings.timezone, analysis)
+            listings[name] = listing
+            analysis.problems.extend(listing.problems)
+    finally:
+        if preparing is not None:
+            preparing.join()  # before the word lists are needed (not built twice), also after a failed read
     from followup_cal.core.detect import Detection, detect, detect_all
     from followup_cal.core.model import Listing
     from followup_cal.core.plan import plan_interviews
