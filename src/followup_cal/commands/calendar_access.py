@@ -108,9 +108,7 @@ def microsoft_calendars(access_token: Callable[[], str], api_endpoint: str | Non
     while path:
         answer = transport.send(GraphRequest("GET", path))
         if answer.status == 401:
-            raise AuthenticationError(
-                f"Microsoft Graph refused the saved token (HTTP 401): {AUTH_AGAIN}"
-            )
+            raise AuthenticationError(f"Microsoft Graph refused the saved token (HTTP 401): {AUTH_AGAIN}")
         if answer.status == 0:
             raise BackendError(
                 f"Microsoft Graph is unreachable ({answer.error()[1]}): check the network connection "
